@@ -527,6 +527,19 @@ impl FlowHandle {
         Ok(self.node(node)?.stats.history())
     }
 
+    /// The latency histogram of a node's external calls.
+    pub fn latency(&self, node: &str) -> Result<super::status::LatencySnapshot, RuntimeError> {
+        Ok(self.node(node)?.stats.latency.snapshot())
+    }
+
+    /// Node ids and component types, in id order.
+    pub fn node_types(&self) -> Vec<(String, &'static str)> {
+        self.nodes
+            .iter()
+            .map(|(id, h)| (id.clone(), h.component))
+            .collect()
+    }
+
     /// Forgets the messages a node keeps.
     pub fn clear_messages(&self, node: &str) -> Result<(), RuntimeError> {
         self.node(node)?.stats.clear_history();

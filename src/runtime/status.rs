@@ -86,9 +86,63 @@ impl History {
     }
 }
 
+/// Upper bounds (seconds) of the latency histogram's buckets, Prometheus style.
+pub const LATENCY_BUCKETS: [f64; 12] = [
+    0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// A latency histogram: cumulative counts per bucket of [`LATENCY_BUCKETS`], sum and count.
+#[derive(Debug, Default)]
+pub struct Latency {
+    buckets: [AtomicU64; LATENCY_BUCKETS.len()],
+    sum_micros: AtomicU64,
+    count: AtomicU64,
+}
+
+/// A snapshot of a [`Latency`] histogram.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LatencySnapshot {
+    /// `(upper bound in seconds, observations at or below it)`, cumulative.
+    pub buckets: Vec<(f64, u64)>,
+    /// Sum of all observations in seconds.
+    pub sum_seconds: f64,
+    /// Number of observations.
+    pub count: u64,
+}
+
+impl Latency {
+    /// Records one observation.
+    pub fn observe(&self, d: std::time::Duration) {
+        let secs = d.as_secs_f64();
+        for (i, le) in LATENCY_BUCKETS.iter().enumerate() {
+            if secs <= *le {
+                self.buckets[i].fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.sum_micros
+            .fetch_add(d.as_micros() as u64, Ordering::Relaxed);
+        self.count.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The histogram so far.
+    pub fn snapshot(&self) -> LatencySnapshot {
+        LatencySnapshot {
+            buckets: LATENCY_BUCKETS
+                .iter()
+                .zip(&self.buckets)
+                .map(|(le, c)| (*le, c.load(Ordering::Relaxed)))
+                .collect(),
+            sum_seconds: self.sum_micros.load(Ordering::Relaxed) as f64 / 1e6,
+            count: self.count.load(Ordering::Relaxed),
+        }
+    }
+}
+
 /// Live counters of one node, shared by the node's task, the scheduler and the API.
 #[derive(Debug)]
 pub struct NodeStats {
+    /// Latency of the node's external calls (the LambdaConnector's invocations).
+    pub latency: Latency,
     received: AtomicU64,
     emitted: AtomicU64,
     errors: AtomicU64,
@@ -101,6 +155,7 @@ pub struct NodeStats {
 impl Default for NodeStats {
     fn default() -> Self {
         NodeStats {
+            latency: Latency::default(),
             received: AtomicU64::new(0),
             emitted: AtomicU64::new(0),
             errors: AtomicU64::new(0),
@@ -290,6 +345,19 @@ mod tests {
         assert_eq!(s.history().0.len(), 3);
         s.clear_history();
         assert_eq!(s.history(), (vec![], 6));
+    }
+
+    #[test]
+    fn latency_buckets_are_cumulative() {
+        let l = Latency::default();
+        l.observe(std::time::Duration::from_millis(3));
+        l.observe(std::time::Duration::from_millis(300));
+        let s = l.snapshot();
+        assert_eq!(s.count, 2);
+        assert_eq!(s.buckets[0], (0.001, 0));
+        assert_eq!(s.buckets[1], (0.005, 1));
+        assert_eq!(s.buckets[7], (0.5, 2));
+        assert!((s.sum_seconds - 0.303).abs() < 1e-9);
     }
 
     #[test]
