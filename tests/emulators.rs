@@ -193,6 +193,47 @@ fn an_unknown_function_is_404_without_an_aws_error_type() {
     assert!(body["detail"].as_str().unwrap().contains("hello"), "{body}");
 }
 
+#[tokio::test]
+async fn the_sdk_sees_an_unknown_function_as_a_404_without_an_error_code() {
+    let emulator = LambdaEmulator::shared();
+    let err = emulator
+        .client()
+        .invoke()
+        .function_name("no-such-function")
+        .send()
+        .await
+        .expect_err("unknown function");
+    // Not a ResourceNotFoundException: cargo-lambda's 404 body has no AWS error type.
+    assert!(
+        !matches!(
+            err.as_service_error(),
+            Some(aws_sdk_lambda::operation::invoke::InvokeError::ResourceNotFoundException(_))
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        aws_sdk_lambda::error::ProvideErrorMetadata::code(&err),
+        None
+    );
+    let SdkError::ServiceError(service) = &err else {
+        panic!("expected a service error, got {err:?}");
+    };
+    assert_eq!(service.raw().status().as_u16(), 404);
+}
+
+#[tokio::test]
+async fn a_json_string_payload_reaches_the_function() {
+    let out = LambdaEmulator::shared()
+        .client()
+        .invoke()
+        .function_name("uppercase")
+        .payload(Blob::new(r#""shout""#))
+        .send()
+        .await
+        .expect("invoke uppercase");
+    assert_eq!(parse(out.payload()), json!("SHOUT"));
+}
+
 #[test]
 fn concurrency_one_runs_invocations_one_after_another() {
     let emulator = LambdaEmulator::shared();
@@ -373,6 +414,43 @@ async fn moto_does_not_report_missing_functions_and_serves_queued_results() {
         .await
         .expect("second invoke");
     assert_eq!(parse(second.payload()), json!({"n": 2}));
+}
+
+#[test]
+fn moto_answers_non_object_json_payloads_with_an_html_500() {
+    let moto = MotoServer::start();
+    for payload in [&br#""text""#[..], b"[1,2]", b"42", b"null"] {
+        let response = moto.invoke_raw("any", &[], payload);
+        assert_eq!(response.status, 500, "{}", String::from_utf8_lossy(payload));
+        assert!(response.text().contains("Internal Server Error"));
+    }
+    // Objects, and bodies that are not JSON at all, are echoed.
+    assert_eq!(
+        moto.invoke_raw("any", &[], br#"{"a":1}"#).text(),
+        r#"{"a":1}"#
+    );
+    assert_eq!(moto.invoke_raw("any", &[], b"not json").text(), "not json");
+}
+
+#[tokio::test]
+async fn moto_reports_an_oversized_response_as_an_unhandled_function_error() {
+    // The one way to get 200 + X-Amz-Function-Error out of moto without Docker: its echo
+    // of a payload over ~6 MB is replaced by a Function.ResponseSizeTooLarge error.
+    let moto = MotoServer::start();
+    moto.create_function("hello").await;
+    let big = json!({"pad": "x".repeat(6_500_000)});
+    let out = moto
+        .client()
+        .invoke()
+        .function_name("hello")
+        .payload(json_payload(&big))
+        .send()
+        .await
+        .expect("invoke with a big payload");
+    assert_eq!(out.status_code(), 200);
+    assert_eq!(out.function_error(), Some("Unhandled"));
+    let body = parse(out.payload());
+    assert_eq!(body["errorType"], "Function.ResponseSizeTooLarge");
 }
 
 #[test]
