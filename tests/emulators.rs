@@ -196,8 +196,13 @@ fn an_unknown_function_is_404_without_an_aws_error_type() {
 #[tokio::test]
 async fn the_sdk_sees_an_unknown_function_as_a_404_without_an_error_code() {
     let emulator = LambdaEmulator::shared();
-    let err = emulator
-        .client()
+    let attempts = AttemptCounter::default();
+    let client = aws_sdk_lambda::Client::from_conf(
+        lambda_config(&emulator.endpoint())
+            .interceptor(attempts.clone())
+            .build(),
+    );
+    let err = client
         .invoke()
         .function_name("no-such-function")
         .send()
@@ -219,6 +224,7 @@ async fn the_sdk_sees_an_unknown_function_as_a_404_without_an_error_code() {
         panic!("expected a service error, got {err:?}");
     };
     assert_eq!(service.raw().status().as_u16(), 404);
+    assert_eq!(attempts.0.load(Ordering::SeqCst), 1, "a 404 is not retried");
 }
 
 #[tokio::test]
