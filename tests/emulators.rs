@@ -276,9 +276,12 @@ fn an_emulator_of_its_own_runs_in_parallel_and_leaves_nothing_behind() {
     std::thread::sleep(Duration::from_millis(300));
     let pid = emulator.pid();
     let family = descendants(pid);
+    let comm = |p: &u32| std::fs::read_to_string(format!("/proc/{p}/comm")).unwrap_or_default();
+    let names: Vec<String> = family.iter().map(|p| comm(p).trim().to_owned()).collect();
     assert!(
-        family.len() >= 3,
-        "expected cargo-lambda and two `slow` processes under {pid}, found {family:?}"
+        names.iter().filter(|n| *n == "slow").count() == 2
+            && names.contains(&"cargo-lambda".into()),
+        "expected cargo-lambda and two `slow` processes under {pid}, found {names:?}"
     );
     for call in calls {
         assert_eq!(call.join().unwrap(), 200);
