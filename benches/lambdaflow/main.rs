@@ -1,0 +1,123 @@
+//! lambdaflow's benchmark: every figure beside a baseline measured in the same run, printed as
+//! one table. `scripts/bench.sh` runs it in release mode; `docs/performance.md` explains each
+//! row and what limits it.
+//!
+//! ```text
+//! cargo bench --bench lambdaflow -- [--runs N] [--only engine,...]
+//! ```
+//!
+//! Plain timing with `std::time::Instant`: a warm-up, then several runs of each side taken in
+//! turn, and the median. Under `cargo test --all-targets` (no `--bench` argument) it runs a
+//! smoke pass instead — tiny counts, the same code paths and the same correctness checks, no
+//! figures worth reading — so CI keeps the benchmark compiling and working without ever
+//! asserting a wall-clock figure.
+
+mod emulator;
+mod endpoint;
+mod engine;
+mod raw;
+mod stats;
+// The integration tests' support: free ports, the supervisor, a raw HTTP client.
+#[path = "../../tests/support/mod.rs"]
+#[allow(unused_imports)]
+mod support;
+
+use std::time::Instant;
+
+use stats::{Row, print_table};
+
+/// What to run, from the command line.
+struct Args {
+    /// A real benchmark run (`cargo bench` passes `--bench`), not the smoke pass.
+    full: bool,
+    /// Measured runs per figure (after a warm-up).
+    runs: usize,
+    /// Sections to run; empty means all.
+    only: Vec<String>,
+}
+
+impl Args {
+    fn parse() -> Args {
+        let mut args = Args {
+            full: false,
+            runs: 5,
+            only: Vec::new(),
+        };
+        let mut it = std::env::args().skip(1);
+        while let Some(a) = it.next() {
+            match a.as_str() {
+                "--bench" => args.full = true,
+                "--runs" => {
+                    args.runs = it
+                        .next()
+                        .and_then(|v| v.parse().ok())
+                        .filter(|&n: &usize| n > 0)
+                        .unwrap_or_else(|| usage("--runs needs a positive number"))
+                }
+                "--only" => {
+                    args.only = it
+                        .next()
+                        .unwrap_or_else(|| usage("--only needs a list"))
+                        .split(',')
+                        .map(str::to_owned)
+                        .collect()
+                }
+                "-h" | "--help" => usage(""),
+                other => usage(&format!("unknown argument {other}")),
+            }
+        }
+        for s in &args.only {
+            if !SECTIONS.contains(&s.as_str()) {
+                usage(&format!("unknown section {s}"));
+            }
+        }
+        args
+    }
+
+    fn wants(&self, section: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|s| s == section)
+    }
+}
+
+const SECTIONS: &[&str] = &["engine"];
+
+fn usage(problem: &str) -> ! {
+    if !problem.is_empty() {
+        eprintln!("bench: {problem}");
+    }
+    eprintln!(
+        "usage: cargo bench --bench lambdaflow -- [--runs N] [--only {}]",
+        SECTIONS.join(",")
+    );
+    std::process::exit(2)
+}
+
+fn main() {
+    let args = Args::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let started = Instant::now();
+    let mut rows: Vec<Row> = Vec::new();
+    if !args.full {
+        eprintln!(
+            "bench: smoke pass (no --bench argument): tiny counts, figures not meaningful; \
+             run scripts/bench.sh for the real table"
+        );
+    }
+    runtime.block_on(async {
+        if args.wants("engine") {
+            let (messages, runs) = if args.full {
+                (1_000_000, args.runs)
+            } else {
+                (2_000, 1)
+            };
+            eprintln!("bench: engine pass-through, {messages} messages × {runs} runs");
+            rows.extend(engine::rows(messages, runs).await);
+        }
+    });
+    println!();
+    print_table(&rows);
+    eprintln!("bench: done in {:.0} s", started.elapsed().as_secs_f64());
+}

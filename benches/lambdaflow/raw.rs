@@ -1,0 +1,96 @@
+//! The Lambda-path baseline: a raw `aws-sdk-lambda` invoke loop, `concurrency` workers each
+//! invoking in turn until `invocations` calls are done, with the client set up as the
+//! LambdaConnector sets up its own (static credentials, a region, an endpoint URL, the SDK's
+//! retries off, the same timeouts).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use aws_sdk_lambda::config::retry::RetryConfig;
+use aws_sdk_lambda::config::timeout::TimeoutConfig;
+use aws_sdk_lambda::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_lambda::primitives::Blob;
+
+/// What one run of a loop measured.
+#[derive(Debug, Clone)]
+pub struct Measured {
+    /// Wall time of the whole run.
+    pub elapsed: Duration,
+    /// Latency of each call.
+    pub latencies: Vec<Duration>,
+}
+
+impl Measured {
+    /// Calls per second.
+    pub fn throughput(&self) -> f64 {
+        self.latencies.len() as f64 / self.elapsed.as_secs_f64()
+    }
+}
+
+/// A client for `endpoint` configured like the LambdaConnector's.
+pub fn client(endpoint: &str, invoke_timeout: Duration) -> aws_sdk_lambda::Client {
+    let timeouts = TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .read_timeout(invoke_timeout)
+        .operation_attempt_timeout(invoke_timeout)
+        .operation_timeout(invoke_timeout)
+        .build();
+    let config = aws_sdk_lambda::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "bench"))
+        .endpoint_url(endpoint)
+        .retry_config(RetryConfig::disabled())
+        .timeout_config(timeouts)
+        .build();
+    aws_sdk_lambda::Client::from_conf(config)
+}
+
+/// Invokes `function` with `payload` `invocations` times from `concurrency` workers. Any
+/// failed call fails the benchmark: a figure over failures would mean nothing.
+pub async fn invoke_loop(
+    client: &aws_sdk_lambda::Client,
+    function: &str,
+    payload: &[u8],
+    concurrency: usize,
+    invocations: u64,
+) -> Measured {
+    let next = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..concurrency {
+        let client = client.clone();
+        let function = function.to_owned();
+        let payload = payload.to_vec();
+        let next = next.clone();
+        workers.spawn(async move {
+            let mut latencies = Vec::new();
+            while next.fetch_add(1, Ordering::Relaxed) < invocations {
+                let t0 = Instant::now();
+                let out = client
+                    .invoke()
+                    .function_name(&function)
+                    .payload(Blob::new(payload.clone()))
+                    .send()
+                    .await
+                    .unwrap_or_else(|e| panic!("raw SDK invoke of {function} failed: {e:?}"));
+                latencies.push(t0.elapsed());
+                assert_eq!(out.status_code(), 200, "raw SDK invoke of {function}");
+                assert!(
+                    out.function_error().is_none(),
+                    "raw SDK invoke of {function}: function error"
+                );
+            }
+            latencies
+        });
+    }
+    let mut latencies = Vec::with_capacity(invocations as usize);
+    while let Some(done) = workers.join_next().await {
+        latencies.extend(done.expect("invoke worker"));
+    }
+    Measured {
+        elapsed: started.elapsed(),
+        latencies,
+    }
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# lambdaflow's benchmark: one command, one table. Every row is measured in the same run as its
+# baseline, and the table gives both and their ratio (lambdaflow ÷ baseline).
+#
+#   scripts/bench.sh [--runs N] [--only engine,lambda,scaling,batching,memory]
+#
+# It builds what it needs in release mode (the benchmark, the lambdaflow binary, the demo
+# functions of functions/), starts what it needs on free loopback ports (a minimal
+# Lambda-compatible endpoint inside the benchmark, `cargo lambda watch --release`, `lambdaflow
+# serve`) and stops them when it ends. It needs cargo-lambda for the rows against the demo
+# functions: scripts/install-test-deps.sh installs it. docs/performance.md explains each row and
+# what limits it.
+#
+# CARGO_TARGET_DIR is honoured; the functions build in LAMBDAFLOW_FUNCTIONS_TARGET_DIR
+# (default functions/target), as scripts/lambda-emulator.sh does.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! cargo lambda --version >/dev/null 2>&1; then
+    echo "bench: cargo-lambda is not installed; run scripts/install-test-deps.sh" \
+        "(or: python3 -m pip install cargo-lambda)" >&2
+    exit 127
+fi
+
+echo "bench: building the benchmark in release mode (a few minutes on a fresh machine)" >&2
+cargo bench --bench lambdaflow --no-run
+exec cargo bench --bench lambdaflow -- "$@"
