@@ -13,6 +13,7 @@
 //! | 500 Service, 502, 503, 504 and other 5xx | requestProcessing | yes, except permanent 502s (InvalidRuntime, InvalidZipFile, KMS…, InvalidSubnetID, InvalidSecurityGroupID, EC2AccessDenied) |
 //! | connect failure (refused, DNS), connect or read timeout | connection | yes |
 //! | response the SDK cannot parse | requestProcessing | no |
+//! | 5xx without `x-amzn-errortype` carrying a runtime `{"errorType","errorMessage"}` (how `cargo lambda watch` reports a function error) | requestProcessing, code `Unhandled` | no |
 
 use std::time::Duration;
 
@@ -42,6 +43,9 @@ pub fn classify(
         },
         Err(err) => {
             let mut d = describe(&err);
+            if let Some(f) = emulated_function_error(&d) {
+                return Err(f);
+            }
             // A modelled throttle carries `Retry-After` as a member too (mocked errors have
             // only that).
             if d.retry_after.is_none()
@@ -123,6 +127,38 @@ fn function_error(out: &InvokeOutput, kind: &str, charset: Charset) -> Failure {
     f
 }
 
+/// Local emulators (`cargo lambda watch`) answer a function error with HTTP 500 and the
+/// runtime's `{"errorType", "errorMessage"}` document, without `X-Amz-Function-Error` or
+/// `x-amzn-errortype`. AWS never answers a service error without `x-amzn-errortype`, so such a
+/// response is the function's error: `Unhandled` (what Lambda reports for an error a runtime
+/// posts), not retried.
+fn emulated_function_error(d: &Described) -> Option<Failure> {
+    if d.error_code_header.is_some() || d.status.is_none_or(|s| s < 500) {
+        return None;
+    }
+    let body = d.body.as_ref()?;
+    let error_type = body.get("errorType")?.as_str()?;
+    let error_message = body
+        .get("errorMessage")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let mut f = Failure::new(
+        ErrorType::RequestProcessing,
+        "Unhandled",
+        truncate(format!(
+            "the function returned an error (Unhandled; the endpoint answered HTTP {} without \
+             X-Amz-Function-Error, as local emulators do): {error_type}: {error_message}",
+            d.status.unwrap_or_default()
+        )),
+    )
+    .with_response_context(json!({"statusCode": d.status, "functionError": "Unhandled"}))
+    .with_response_payload(body.clone());
+    if let Some(id) = &d.request_id {
+        f = f.with_request_context("requestId", id.clone());
+    }
+    Some(f)
+}
+
 /// An SDK error, described.
 struct Described {
     error_type: ErrorType,
@@ -198,18 +234,25 @@ where
                 .map(str::to_owned)
                 .unwrap_or_else(|| format!("Http{status}"));
             let (error_type, retryable) = service_error_type(status, &code);
+            let body: Option<Value> = service
+                .raw()
+                .body()
+                .bytes()
+                .and_then(|b| serde_json::from_slice(b).ok());
+            let body_message = body.as_ref().and_then(|b| {
+                ["message", "Message", "errorMessage", "detail"]
+                    .iter()
+                    .find_map(|k| b.get(*k).and_then(Value::as_str))
+            });
             let message = meta
                 .message()
+                .or(body_message)
                 .map(str::to_owned)
                 .unwrap_or_else(|| format!("HTTP {status} from Lambda"));
             let mut d = Described::new(error_type, &code, message, retryable);
             d.status = Some(status);
             d.error_code_header = meta.code().map(str::to_owned);
-            d.body = service
-                .raw()
-                .body()
-                .bytes()
-                .and_then(|b| serde_json::from_slice(b).ok());
+            d.body = body;
             d
         }
         _ => Described::new(ErrorType::Connection, "Unknown", text(), false),
@@ -507,6 +550,40 @@ mod tests {
             };
             assert_eq!(f.code, want);
         }
+    }
+
+    #[test]
+    fn an_emulators_500_with_a_runtime_error_document_is_a_function_error() {
+        let body = r#"{"errorType":"DemoFailure","errorMessage":"fail always fails"}"#;
+        let f = fail(SdkError::service_error(
+            InvokeError::generic(ErrorMetadata::builder().build()),
+            raw(500, &[], body),
+        ));
+        assert_eq!(
+            (f.error_type, f.code.as_str(), f.retryable),
+            (ErrorType::RequestProcessing, "Unhandled", false)
+        );
+        assert!(
+            f.message.contains("DemoFailure: fail always fails"),
+            "{}",
+            f.message
+        );
+        assert_eq!(f.response_context.unwrap()["functionError"], "Unhandled");
+        // A real service error names its type: it stays a retryable ServiceException.
+        let f = fail(SdkError::service_error(
+            InvokeError::generic(meta("ServiceException", "m")),
+            raw(500, &[], body),
+        ));
+        assert_eq!((f.code.as_str(), f.retryable), ("ServiceException", true));
+        // Without a runtime error document a bare 500 stays a retryable Http500.
+        let f = fail(SdkError::service_error(
+            InvokeError::generic(ErrorMetadata::builder().build()),
+            raw(500, &[], r#"{"detail":"boom"}"#),
+        ));
+        assert_eq!(
+            (f.code.as_str(), f.retryable, f.message.as_str()),
+            ("Http500", true, "boom")
+        );
     }
 
     #[test]
