@@ -1,6 +1,6 @@
 //! LambdaConnector: turns each message on `in` into an AWS Lambda invocation and emits the
 //! response on `out`, or an error record on `error` (Fiorano's LambdaConnector). See
-//! `docs/lambda-connector.md` for every property and what reaches each port.
+//! the README's LambdaConnector section for every property and what reaches each port.
 //!
 //! The run loop keeps up to `maxConcurrency` invocations (or V2 batches) in flight and reads no
 //! more input than it can have in flight, so a slow function back-pressures upstream. With
