@@ -15,7 +15,9 @@
 mod emulator;
 mod endpoint;
 mod engine;
+mod lambda;
 mod raw;
+mod sections;
 mod stats;
 // The integration tests' support: free ports, the supervisor, a raw HTTP client.
 #[path = "../../tests/support/mod.rs"]
@@ -25,6 +27,9 @@ mod support;
 use std::time::Instant;
 
 use stats::{Row, print_table};
+
+/// `--concurrency` of `cargo lambda watch`: instances per function, enough for every row.
+const EMULATOR_INSTANCES: u32 = 128;
 
 /// What to run, from the command line.
 struct Args {
@@ -79,7 +84,7 @@ impl Args {
     }
 }
 
-const SECTIONS: &[&str] = &["engine"];
+const SECTIONS: &[&str] = &["engine", "lambda", "scaling", "batching"];
 
 fn usage(problem: &str) -> ! {
     if !problem.is_empty() {
@@ -115,6 +120,23 @@ fn main() {
             };
             eprintln!("bench: engine pass-through, {messages} messages × {runs} runs");
             rows.extend(engine::rows(messages, runs).await);
+        }
+        let needs_emulator = args.full && (args.wants("lambda") || args.wants("scaling"));
+        let emulator = needs_emulator.then(|| emulator::Emulator::start(EMULATOR_INSTANCES));
+        if !args.full {
+            eprintln!(
+                "bench: smoke pass: the rows against cargo lambda watch run only under \
+                 `cargo bench` (scripts/bench.sh)"
+            );
+        }
+        if args.wants("lambda") {
+            rows.extend(sections::lambda_path(&args, emulator.as_ref()).await);
+        }
+        if args.wants("scaling") {
+            rows.extend(sections::scaling(&args, emulator.as_ref()).await);
+        }
+        if args.wants("batching") {
+            rows.extend(sections::batching(&args).await);
         }
     });
     println!();
