@@ -88,13 +88,14 @@ impl Action {
         }
     }
 
-    /// 429 `TooManyRequestsException` with `Retry-After: retry_after_secs`, as Lambda throttles.
-    pub fn throttled(retry_after_secs: u64) -> Action {
+    /// 429 `TooManyRequestsException` with `Retry-After: retry_after` (seconds), as Lambda
+    /// throttles.
+    pub fn throttled_after(retry_after: &str) -> Action {
         Action::Answer {
             delay: Duration::ZERO,
             status: 429,
             headers: vec![
-                ("retry-after".into(), retry_after_secs.to_string()),
+                ("retry-after".into(), retry_after.to_owned()),
                 (
                     "x-amzn-errortype".into(),
                     "TooManyRequestsException".into(),
