@@ -22,6 +22,7 @@ use serde_json::{Map, Value, json};
 const TARGETS: &[(&str, fn(&[u8]))] = &[
     ("flow_parse", targets::flow_parse),
     ("message_json", targets::message_json),
+    ("payload_v2", targets::payload_v2),
 ];
 
 fn root() -> PathBuf {
