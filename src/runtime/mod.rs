@@ -17,5 +17,7 @@ pub use component::{
 pub use error::{ErrorType, Failure, RuntimeError};
 pub use handling::{Condition, ErrorActions, ErrorHandling, FinalFailure, Retry, with_retries};
 pub use harness::Harness;
-pub use scheduler::{FlowHandle, FlowStatus, NodeEnd, NodeEndKind, RunOptions, RunReport, start};
+pub use scheduler::{
+    FlowHandle, FlowStatus, NodeEnd, NodeEndKind, RunOptions, RunReport, start, start_with_registry,
+};
 pub use status::{FlowEvent, FlowState, NodeState, NodeStatus};

@@ -172,7 +172,15 @@ pub struct FlowHandle {
 /// Starts a flow. The flow must have passed validation; a node whose type is unknown or whose
 /// config does not build is refused here too. Must be called inside a tokio runtime.
 pub fn start(flow: &Flow, options: RunOptions) -> Result<FlowHandle, RuntimeError> {
-    let registry = registry::global();
+    start_with_registry(flow, options, registry::global())
+}
+
+/// Starts a flow whose component types come from `registry` (tests add their own types).
+pub fn start_with_registry(
+    flow: &Flow,
+    options: RunOptions,
+    registry: &registry::Registry,
+) -> Result<FlowHandle, RuntimeError> {
     let flow_id: Arc<str> = Arc::from(flow.id.as_str());
     let (events, _) = broadcast::channel(1024);
     let shutdown = CancellationToken::new();
@@ -306,7 +314,6 @@ pub(crate) async fn drive(
         ..
     } = ctx;
     let abort = emitter.abort().clone();
-    drop(emitter); // closes this node's outputs, so downstream can finish
     let kind = match result {
         Ok(Ok(NodeExit::Finished)) => NodeEndKind::Finished,
         Ok(Ok(NodeExit::StopService { reason })) => NodeEndKind::StopService { reason },
@@ -336,10 +343,27 @@ pub(crate) async fn drive(
     {
         flow_shutdown.cancel();
     }
+    // A finished node closes its outputs at once, so downstream can finish. A stopped or
+    // failed one keeps them open until the flow stops: downstream nodes stay up, as the rest of
+    // a Fiorano flow does when one service stops.
+    let held_outputs = if kind == NodeEndKind::Finished {
+        drop(emitter);
+        None
+    } else {
+        Some(emitter)
+    };
     let discarded = match input {
         Some(rx) => park_and_discard(rx, &shutdown, &abort).await,
+        None if held_outputs.is_some() => {
+            tokio::select! {
+                _ = shutdown.cancelled() => {}
+                _ = abort.cancelled() => {}
+            }
+            0
+        }
         None => 0,
     };
+    drop(held_outputs);
     if discarded > 0 {
         tracing::warn!(flow = %flow, node = %node, discarded,
             "Discarded messages still queued for a stopped node.");
