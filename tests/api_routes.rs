@@ -726,6 +726,12 @@ async fn every_route_in_the_openapi_document_answers() {
                 "get" if path.ends_with("/events") => continue, // endless; see the server tests
                 "get" => get(&uri),
                 "put" => put("demo", &feeder_display("demo")),
+                // A closed loopback port: the listing fails fast, without leaving the machine.
+                "post" if path.starts_with("/api/lambda/") => post(
+                    &uri,
+                    &json!({"connection": unreachable_connection("AKIDEXAMPLE", "x"),
+                            "functionName": "hello"}),
+                ),
                 "post" => post(&uri, &json!({})),
                 _ => test::TestRequest::delete().uri(&uri),
             };
@@ -739,4 +745,223 @@ async fn every_route_in_the_openapi_document_answers() {
         }
     }
     assert!(checked >= 15, "{checked}");
+}
+
+/// Static credentials and an endpoint nothing listens on (connections are refused at once).
+fn unreachable_connection(access_key: &str, secret_key: &str) -> Value {
+    json!({"region": "us-east-1", "endpointUrl": "http://127.0.0.1:9",
+           "accessKey": access_key, "secretKey": secret_key,
+           "connectTimeoutMs": 1000, "invokeTimeoutMs": 2000})
+}
+
+fn lambda_flow(id: &str, connection: Value) -> Value {
+    json!({
+        "id": id, "name": "with secrets",
+        "nodes": [
+            {"id": "feeder1", "type": "feeder", "config": {}},
+            {"id": "lambda1", "type": "lambda",
+             "config": {"functionName": "hello", "connection": connection}},
+            {"id": "display1", "type": "display", "config": {}}
+        ],
+        "edges": [
+            {"id": "e1", "from": {"node": "feeder1", "port": "out"}, "to": {"node": "lambda1", "port": "in"}},
+            {"id": "e2", "from": {"node": "lambda1", "port": "out"}, "to": {"node": "display1", "port": "in"}}
+        ]
+    })
+}
+
+const SECRET: &str = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYSECRET";
+const SESSION: &str = "FwoGZXIvYXdzEXAMPLE-SESSION-TOKEN";
+
+fn dir_text(dir: &Path, skip: &str) -> String {
+    let mut all = String::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let e = e.unwrap();
+        if e.file_name().to_string_lossy() != skip {
+            all.push_str(&String::from_utf8_lossy(&std::fs::read(e.path()).unwrap()));
+        }
+    }
+    all
+}
+
+#[actix_web::test]
+async fn secrets_stay_out_of_files_and_answers_and_are_kept_until_cleared() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = test::init_service(app(state(dir.path(), Settings::default()))).await;
+    let mut connection = unreachable_connection("AKIDEXAMPLE", SECRET);
+    connection["sessionToken"] = json!(SESSION);
+    let (status, _, saved) = call!(srv, put("sec", &lambda_flow("sec", connection)));
+    assert_eq!(status, StatusCode::CREATED, "{saved}");
+    let text = saved.to_string();
+    assert!(!text.contains(SECRET) && !text.contains(SESSION), "{text}");
+    assert_eq!(
+        saved["nodes"][1]["secretsSet"],
+        json!(["/connection/secretKey", "/connection/sessionToken"])
+    );
+    assert_eq!(
+        saved["nodes"][1]["config"]["connection"]["accessKey"],
+        "AKIDEXAMPLE"
+    );
+    assert!(
+        saved["nodes"][1]["config"]["connection"]
+            .get("secretKey")
+            .is_none()
+    );
+    assert!(saved["nodes"][0].get("secretsSet").is_none());
+
+    // Neither the flow file nor any other file but the encrypted store holds them, and that
+    // one only encrypted.
+    let files = dir_text(dir.path(), "");
+    assert!(!files.contains(SECRET) && !files.contains(SESSION));
+    let creds = std::fs::read_to_string(dir.path().join(".credentials.json")).unwrap();
+    assert!(creds.contains("/connection/secretKey"));
+
+    let (_, _, doc) = call!(srv, get("/api/flows/sec"));
+    assert!(!doc.to_string().contains(SECRET));
+    assert_eq!(
+        doc["nodes"][1]["secretsSet"],
+        saved["nodes"][1]["secretsSet"]
+    );
+
+    // Sent back as read (secretsSet included, the secret empty or absent): both kept.
+    let mut again = doc.clone();
+    again["nodes"][1]["config"]["connection"]["secretKey"] = json!("");
+    let (status, _, saved) = call!(srv, put("sec", &again));
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    assert_eq!(
+        saved["nodes"][1]["secretsSet"],
+        json!(["/connection/secretKey", "/connection/sessionToken"])
+    );
+    // The flow is valid only with the stored secret key (an access key needs one): it starts.
+    let (status, _, body) = call!(srv, post("/api/flows/sec/start", &json!({})));
+    assert_eq!(status, StatusCode::OK, "{body}");
+    call!(srv, post("/api/flows/sec/stop", &json!({})));
+
+    // Stored secrets stand in for the test route's missing ones, given flow and node.
+    let config = json!({"functionName": "hello",
+                        "connection": unreachable_connection("AKIDEXAMPLE", ""),
+                        "errorHandling": {"connection": {"retry": {"enabled": false}}}});
+    let (status, _, body) = call!(
+        srv,
+        post(
+            "/api/components/lambda/test",
+            &json!({"config": config, "message": {"body": "{}"}})
+        )
+    );
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(
+        body["details"][0]["pointer"],
+        "/config/connection/secretKey"
+    );
+    let (status, _, body) = call!(
+        srv,
+        post(
+            "/api/components/lambda/test",
+            &json!({"config": config, "message": {"body": "{}"}, "flow": "sec", "node": "lambda1"})
+        )
+    );
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["error"].as_array().unwrap().len(),
+        1,
+        "unreachable endpoint: {body}"
+    );
+    assert!(!body.to_string().contains(SECRET), "{body}");
+
+    // secretsClear removes one; then the access key lacks its secret key: 422, located.
+    let mut clear = doc.clone();
+    clear["nodes"][1]["secretsClear"] = json!(["/connection/sessionToken"]);
+    let (status, _, saved) = call!(srv, put("sec", &clear));
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    assert_eq!(
+        saved["nodes"][1]["secretsSet"],
+        json!(["/connection/secretKey"])
+    );
+    let mut clear = saved.clone();
+    clear["nodes"][1]["secretsClear"] = json!(["/connection/secretKey"]);
+    let (status, _, body) = call!(srv, put("sec", &clear));
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["details"][0]["node"], "lambda1");
+    assert_eq!(
+        body["details"][0]["pointer"],
+        "/nodes/1/config/connection/secretKey"
+    );
+
+    // A new value replaces the stored one.
+    let mut replace = saved.clone();
+    replace["nodes"][1]["config"]["connection"]["secretKey"] = json!("another-secret-value");
+    let (status, _, saved) = call!(srv, put("sec", &replace));
+    assert_eq!(status, StatusCode::OK);
+    assert!(!saved.to_string().contains("another-secret-value"));
+    assert!(!dir_text(dir.path(), "").contains("another-secret-value"));
+
+    // Deleting the flow forgets its secrets.
+    let (status, _, _) = call!(srv, test::TestRequest::delete().uri("/api/flows/sec"));
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let creds = std::fs::read_to_string(dir.path().join(".credentials.json")).unwrap();
+    assert!(!creds.contains("lambda1"), "{creds}");
+}
+
+#[actix_web::test]
+async fn a_secret_typed_into_a_hand_edited_file_is_never_returned() {
+    let dir = tempfile::tempdir().unwrap();
+    let flow = lambda_flow("hand", unreachable_connection("AKIDEXAMPLE", SECRET));
+    std::fs::write(dir.path().join("hand.json"), flow.to_string()).unwrap();
+    let srv = test::init_service(app(state(dir.path(), Settings::default()))).await;
+    let (status, _, doc) = call!(srv, get("/api/flows/hand"));
+    assert_eq!(status, StatusCode::OK);
+    assert!(!doc.to_string().contains(SECRET), "{doc}");
+    // Saving it moves the secret into the encrypted store.
+    let mut doc = flow.clone();
+    doc["rev"] = json!(null);
+    let (status, _, saved) = call!(srv, put("hand", &doc));
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    assert_eq!(
+        saved["nodes"][1]["secretsSet"],
+        json!(["/connection/secretKey"])
+    );
+    assert!(!dir_text(dir.path(), ".credentials.json").contains(SECRET));
+}
+
+#[actix_web::test]
+async fn lambda_listings_report_bad_connections_and_unreachable_endpoints() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = test::init_service(app(state(dir.path(), Settings::default()))).await;
+    let (status, _, body) = call!(
+        srv,
+        post(
+            "/api/lambda/functions",
+            &json!({"connection": {"region": "Not A Region!"}})
+        )
+    );
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["details"][0]["pointer"], "/connection/region");
+    let (status, _, body) = call!(
+        srv,
+        post(
+            "/api/lambda/qualifiers",
+            &json!({"connection": {"region": "us-east-1"}})
+        )
+    );
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["details"][0]["pointer"], "/functionName");
+    let (status, _, body) = call!(
+        srv,
+        post(
+            "/api/lambda/functions",
+            &json!({"connection": unreachable_connection("AKIDEXAMPLE", SECRET)})
+        )
+    );
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
+    assert_error_shape(&body);
+    assert!(!body.to_string().contains(SECRET), "{body}");
+    // A node that does not exist cannot lend its secrets.
+    let (status, _, body) = call!(
+        srv,
+        post(
+            "/api/lambda/functions",
+            &json!({"connection": {"region": "us-east-1"}, "flow": "nope", "node": "lambda1"})
+        )
+    );
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
 }

@@ -1,6 +1,10 @@
 //! End-to-end tests of a real `lambdaflow serve` process on a free loopback port with a
 //! temporary flows directory, driven over HTTP: crash safety of saves, concurrent edits, the
-//! token, live events, graceful shutdown, and loading the directory at start.
+//! token, live events, graceful shutdown, loading the directory at start, and secrets (with
+//! `moto_server` as the Lambda endpoint).
+
+#[allow(unused_imports)] // each test file uses part of the support module
+mod support;
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -536,4 +540,231 @@ fn flows_in_the_directory_are_loaded_at_start_and_invalid_ones_reported() {
     assert_eq!(list[1]["id"], "good");
     assert!(list[1].get("errors").is_none());
     assert_eq!(list[1]["state"], "stopped");
+}
+
+const SECRET: &str = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYSECRETKEY";
+const SESSION: &str = "FwoGZXIvYXdzEXAMPLESESSIONTOKENvalue";
+
+/// Every request and answer of a session, to search for secrets afterwards.
+#[derive(Default)]
+struct Transcript(String);
+
+impl Transcript {
+    fn record(&mut self, what: &str, res: Response) -> (StatusCode, Value) {
+        let status = res.status();
+        for (name, value) in res.headers() {
+            self.0
+                .push_str(&format!("{name}: {}\n", value.to_str().unwrap_or_default()));
+        }
+        let text = res.text().unwrap();
+        self.0.push_str(&format!("{what} -> {status}: {text}\n"));
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+}
+
+#[test]
+fn a_secret_never_appears_in_any_response_log_line_or_file_but_the_encrypted_store() {
+    let moto = support::MotoServer::start();
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        moto.create_function("hello").await;
+        let version = moto.publish_version("hello").await;
+        moto.create_alias("hello", "PROD", &version).await;
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(
+        dir.path(),
+        &[],
+        &[
+            ("LAMBDAFLOW_LOG", "debug"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ],
+    );
+    let c = client();
+    let mut t = Transcript::default();
+    let connection = json!({"region": "us-east-1", "endpointUrl": moto.endpoint(),
+        "accessKey": "AKIDEXAMPLE", "secretKey": SECRET, "sessionToken": SESSION});
+    let flow = json!({
+        "id": "sec", "name": "secrets",
+        "nodes": [
+            {"id": "feeder1", "type": "feeder", "config": {}},
+            {"id": "lambda1", "type": "lambda",
+             "config": {"functionName": "hello", "connection": connection}},
+            {"id": "display1", "type": "display", "config": {}}
+        ],
+        "edges": [
+            {"id": "e1", "from": {"node": "feeder1", "port": "out"}, "to": {"node": "lambda1", "port": "in"}},
+            {"id": "e2", "from": {"node": "lambda1", "port": "out"}, "to": {"node": "display1", "port": "in"}}
+        ]
+    });
+
+    // Refused saves (invalid flow) and accepted ones.
+    let mut invalid = flow.clone();
+    invalid["nodes"][1]["config"]["functionName"] = json!(42);
+    let (status, _) = t.record(
+        "put invalid",
+        c.put(server.url("/api/flows/sec"))
+            .json(&invalid)
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, saved) = t.record(
+        "put",
+        c.put(server.url("/api/flows/sec"))
+            .json(&flow)
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, StatusCode::CREATED, "{saved}");
+    assert_eq!(
+        saved["nodes"][1]["secretsSet"],
+        json!(["/connection/secretKey", "/connection/sessionToken"])
+    );
+    t.record("get", c.get(server.url("/api/flows/sec")).send().unwrap());
+    t.record("list", c.get(server.url("/api/flows")).send().unwrap());
+
+    // Run it: the stored secrets reach the connector (moto echoes the payload).
+    let (status, _) = t.record(
+        "start",
+        c.post(server.url("/api/flows/sec/start")).send().unwrap(),
+    );
+    assert_eq!(status, StatusCode::OK);
+    let events_res = Client::builder()
+        .build()
+        .unwrap()
+        .get(server.url("/api/flows/sec/events"))
+        .send()
+        .unwrap();
+    let rx = events(events_res);
+    let (status, _) = t.record(
+        "send",
+        c.post(server.url("/api/flows/sec/nodes/feeder1/send"))
+            .json(&json!({"body": "{\"name\": \"World\"}", "contentType": "application/json"}))
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let m = expect_event(&rx, "display message", |n, d| {
+        n == "message" && d["node"] == "display1"
+    });
+    t.0.push_str(&m.to_string());
+    assert_eq!(m["message"]["body"], "{\"name\": \"World\"}");
+    t.record(
+        "messages",
+        c.get(server.url("/api/flows/sec/nodes/display1/messages"))
+            .send()
+            .unwrap(),
+    );
+    t.record(
+        "status",
+        c.get(server.url("/api/flows/sec/status")).send().unwrap(),
+    );
+    t.record("metrics", c.get(server.url("/metrics")).send().unwrap());
+
+    // The designer's pickers and Test button, lending the node's stored secrets.
+    let bare =
+        json!({"region": "us-east-1", "endpointUrl": moto.endpoint(), "accessKey": "AKIDEXAMPLE"});
+    let (status, listed) = t.record(
+        "functions",
+        c.post(server.url("/api/lambda/functions"))
+            .json(&json!({"connection": bare, "flow": "sec", "node": "lambda1"}))
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, StatusCode::OK, "{listed}");
+    assert!(
+        listed["functions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["name"] == "hello"),
+        "{listed}"
+    );
+    let (status, q) = t.record(
+        "qualifiers",
+        c.post(server.url("/api/lambda/qualifiers"))
+            .json(&json!({"connection": bare, "functionName": "hello", "flow": "sec", "node": "lambda1"}))
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, StatusCode::OK, "{q}");
+    assert_eq!(q["aliases"][0]["name"], "PROD", "{q}");
+    assert!(
+        q["versions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v == "$LATEST"),
+        "{q}"
+    );
+    let (status, tested) = t.record(
+        "test",
+        c.post(server.url("/api/components/lambda/test"))
+            .json(
+                &json!({"config": {"functionName": "hello", "connection": bare},
+                          "message": {"body": "{\"n\": 1}"}, "flow": "sec", "node": "lambda1"}),
+            )
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, StatusCode::OK, "{tested}");
+    assert_eq!(tested["out"].as_array().unwrap().len(), 1, "{tested}");
+
+    // Failures with the secret in the request: the answer never echoes it.
+    let mut refused = connection.clone();
+    refused["endpointUrl"] = json!("http://127.0.0.1:9");
+    refused["connectTimeoutMs"] = json!(500);
+    let (status, _) = t.record(
+        "functions unreachable",
+        c.post(server.url("/api/lambda/functions"))
+            .json(&json!({"connection": refused}))
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, StatusCode::BAD_GATEWAY);
+    let mut bad = connection.clone();
+    bad["secretKey"] = json!(12345);
+    bad["sessionToken"] = json!({"nested": SECRET});
+    let (status, _) = t.record(
+        "functions bad types",
+        c.post(server.url("/api/lambda/functions"))
+            .json(&json!({"connection": bad}))
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    t.record(
+        "stop",
+        c.post(server.url("/api/flows/sec/stop")).send().unwrap(),
+    );
+    server.signal(libc::SIGTERM);
+    assert_eq!(server.wait().code(), Some(0));
+    let logs = server.wait_for_log("Stopped.");
+    assert!(logs.contains("DEBUG"), "debug logging was on");
+
+    use base64::Engine as _;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(SECRET);
+    for needle in [SECRET, SESSION, encoded.as_str()] {
+        assert!(
+            !t.0.contains(needle),
+            "a response contains {needle}:\n{}",
+            t.0
+        );
+        assert!(!logs.contains(needle), "the logs contain {needle}");
+        for e in std::fs::read_dir(dir.path()).unwrap() {
+            let path = e.unwrap().path();
+            let bytes = std::fs::read(&path).unwrap();
+            assert!(
+                !String::from_utf8_lossy(&bytes).contains(needle),
+                "{} contains {needle}",
+                path.display()
+            );
+        }
+    }
+    let store = std::fs::read_to_string(dir.path().join(".credentials.json")).unwrap();
+    assert!(store.contains("/connection/secretKey") && store.contains("lambda1"));
 }

@@ -37,7 +37,7 @@ fn path_param(name: &str, description: &str) -> Value {
 }
 
 /// The OpenAPI document.
-pub fn document(lambda_routes: bool) -> Value {
+pub fn document() -> Value {
     let flow_id = path_param("id", "Flow id (^[a-z0-9][a-z0-9_-]{0,63}$).");
     let node_id = path_param("node", "Node id.");
     let if_match = json!({"name": "If-Match", "in": "header", "required": false,
@@ -96,26 +96,24 @@ pub fn document(lambda_routes: bool) -> Value {
             json!({"200": {"description": "Prometheus text format 0.0.4",
                 "content": {"text/plain": {"schema": {"type": "string"}}}}}))},
     });
-    if lambda_routes {
-        let map = paths.as_object_mut().expect("paths are an object");
-        map.insert(
-            "/api/lambda/functions".into(),
-            json!({"post": with(op(
-            "List the account's Lambda functions", "lambda",
-            json!({"200": ok("Functions", json!({"type": "object", "properties": {
-                "functions": {"type": "array", "items": {"type": "object"}}}}))})),
-            "requestBody", json_body("LambdaListRequest"))}),
-        );
-        map.insert(
-            "/api/lambda/qualifiers".into(),
-            json!({"post": with(op(
-            "List a function's aliases and versions", "lambda",
-            json!({"200": ok("Qualifiers", json!({"type": "object", "properties": {
-                "aliases": {"type": "array", "items": {"type": "object"}},
-                "versions": {"type": "array", "items": {"type": "string"}}}}))})),
-            "requestBody", json_body("LambdaQualifiersRequest"))}),
-        );
-    }
+    let map = paths.as_object_mut().expect("paths are an object");
+    map.insert(
+        "/api/lambda/functions".into(),
+        json!({"post": with(op(
+        "List the account's Lambda functions", "lambda",
+        json!({"200": ok("Functions", json!({"type": "object", "properties": {
+            "functions": {"type": "array", "items": {"type": "object"}}}}))})),
+        "requestBody", json_body("LambdaListRequest"))}),
+    );
+    map.insert(
+        "/api/lambda/qualifiers".into(),
+        json!({"post": with(op(
+        "List a function's aliases and versions", "lambda",
+        json!({"200": ok("Qualifiers", json!({"type": "object", "properties": {
+            "aliases": {"type": "array", "items": {"type": "object"}},
+            "versions": {"type": "array", "items": {"type": "string"}}}}))})),
+        "requestBody", json_body("LambdaQualifiersRequest"))}),
+    );
     json!({
         "openapi": "3.1.0",
         "info": {"title": "lambdaflow", "version": env!("CARGO_PKG_VERSION"),

@@ -107,14 +107,20 @@ impl Workspace {
     /// Validates a stored file with its secrets merged in; returns the runnable flow.
     fn check(&self, file: &StoredFile) -> Result<Flow, Vec<Diagnostic>> {
         let text = String::from_utf8_lossy(&file.bytes);
-        let flow = parse_flow(&text)?;
-        if flow.id != file.id {
+        let mut value: Value = match serde_json::from_str(&text) {
+            Ok(v) => v,
+            // Let the parser word the syntax error.
+            Err(_) => return parse_flow(&text),
+        };
+        if let Some(id) = value.get("id").and_then(Value::as_str)
+            && id != file.id
+        {
             return Err(vec![Diagnostic::new(
                 None,
                 "/id",
                 format!(
-                    "the flow's id \"{}\" is not its file name \"{}.json\"",
-                    flow.id, file.id
+                    "the flow's id \"{id}\" is not its file name \"{}.json\"",
+                    file.id
                 ),
             )]);
         }
@@ -122,10 +128,6 @@ impl Workspace {
             .credentials
             .get(&file.id)
             .map_err(|e| vec![Diagnostic::new(None, "", e.to_string())])?;
-        if secrets.is_empty() {
-            return Ok(flow);
-        }
-        let mut value = serde_json::to_value(&flow).expect("a flow serialises");
         merge_flow_secrets(&mut value, &secrets);
         validate_value(&value)
     }

@@ -3,6 +3,7 @@
 
 pub mod components;
 pub mod flows;
+pub mod lambda;
 pub mod runtime;
 
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -43,7 +44,7 @@ pub async fn health() -> HttpResponse {
 
 /// `GET /api/openapi.json`
 pub async fn openapi() -> HttpResponse {
-    HttpResponse::Ok().json(openapi::document(false))
+    HttpResponse::Ok().json(openapi::document())
 }
 
 /// Unknown `/api` routes.
@@ -82,6 +83,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .route(get().to(runtime::messages))
                         .route(delete().to(runtime::clear_messages)),
                 )
+                .service(resource("/lambda/functions").route(post().to(lambda::functions)))
+                .service(resource("/lambda/qualifiers").route(post().to(lambda::qualifiers)))
                 .default_service(web::to(no_route)),
         );
 }
