@@ -965,3 +965,68 @@ async fn lambda_listings_report_bad_connections_and_unreachable_endpoints() {
     );
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
 }
+
+/// Reads an endless body chunk by chunk until `want` appears in what was read.
+async fn read_until<B: actix_web::body::MessageBody>(body: B, want: &[&str]) -> String {
+    let mut body = Box::pin(body);
+    let mut seen = String::new();
+    while !want.iter().all(|w| seen.contains(w)) {
+        let chunk = std::future::poll_fn(|cx| body.as_mut().poll_next(cx)).await;
+        match chunk {
+            Some(Ok(bytes)) => seen.push_str(&String::from_utf8_lossy(&bytes)),
+            _ => panic!("the stream ended before {want:?}; got:\n{seen}"),
+        }
+    }
+    seen
+}
+
+#[actix_web::test]
+async fn the_event_stream_opens_with_the_flow_state_and_keeps_alive() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = Settings {
+        keep_alive: Duration::from_millis(20),
+        ..Settings::default()
+    };
+    let data = state(dir.path(), settings);
+    let srv = test::init_service(app(data.clone())).await;
+    call!(srv, put("demo", &feeder_display("demo")));
+    call!(srv, post("/api/flows/demo/start", &json!({})));
+
+    let res = test::call_service(&srv, get("/api/flows/demo/events").to_request()).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        res.headers().get(header::CONTENT_TYPE).unwrap(),
+        "text/event-stream"
+    );
+    assert_eq!(
+        res.headers().get(header::CACHE_CONTROL).unwrap(),
+        "no-cache"
+    );
+    let seen = read_until(
+        res.into_body(),
+        &[
+            "event: flow\ndata: {\"flow\":\"demo\",\"state\":\"running\"}\n\n",
+            "event: status\ndata: {",
+            "\"node\":\"display1\"",
+            ": keep-alive\n\n",
+        ],
+    )
+    .await;
+    assert!(seen.starts_with("retry: 2000\n\n"), "{seen}");
+
+    let (status, _, _) = call!(srv, get("/api/flows/nonesuch/events"));
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Deleting the flow ends its streams.
+    let res = test::call_service(&srv, get("/api/flows/demo/events").to_request()).await;
+    let mut body = Box::pin(res.into_body());
+    call!(srv, test::TestRequest::delete().uri("/api/flows/demo"));
+    loop {
+        use actix_web::body::MessageBody as _;
+        match std::future::poll_fn(|cx| body.as_mut().poll_next(cx)).await {
+            Some(Ok(_)) => continue,
+            Some(Err(_)) => panic!("the stream failed"),
+            None => break,
+        }
+    }
+}

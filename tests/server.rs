@@ -333,7 +333,14 @@ fn the_token_guards_the_api_over_http() {
         feeder_display("demo", 3).to_string(),
     )
     .unwrap();
-    let server = Server::start(dir.path(), &[], &[("LAMBDAFLOW_TOKEN", "s3cret-t0ken")]);
+    let server = Server::start(
+        dir.path(),
+        &[],
+        &[
+            ("LAMBDAFLOW_TOKEN", "s3cret-t0ken"),
+            ("LAMBDAFLOW_LOG", "debug"),
+        ],
+    );
     let c = client();
     let (status, _) = json_of(c.get(server.url("/api/health")).send().unwrap());
     assert_eq!(status, StatusCode::OK);

@@ -97,6 +97,21 @@ async fn json_errors(
     Ok(ServiceResponse::new(req, builder.body(error_body(&message))).map_into_right_body())
 }
 
+/// Logs each request at debug level: method, path (never the query, which may hold the
+/// event stream's token), status and duration.
+async fn access_log(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let started = std::time::Instant::now();
+    let method = req.method().clone();
+    let path = req.path().to_owned();
+    let res = next.call(req).await?;
+    tracing::debug!(%method, %path, status = res.status().as_u16(),
+        ms = started.elapsed().as_millis() as u64, "Request.");
+    Ok(res)
+}
+
 /// The application: every route, the guards, JSON errors, security headers and the designer.
 pub fn app(
     state: web::Data<AppState>,
@@ -117,6 +132,7 @@ pub fn app(
         .default_service(web::to(assets::serve))
         .wrap(from_fn(auth::guard))
         .wrap(from_fn(json_errors))
+        .wrap(from_fn(access_log))
         .wrap(
             DefaultHeaders::new()
                 .add((
