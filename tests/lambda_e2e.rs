@@ -400,3 +400,26 @@ async fn a_missing_region_sends_each_message_to_error() {
     assert_eq!(rec["requestContext"]["approximateInvokeCount"], 0);
     assert!(run.stderr.contains("no AWS region"), "{}", run.stderr);
 }
+
+#[test]
+fn no_credentials_anywhere_is_a_connection_error() {
+    // Nothing listens on the endpoint: the call must fail on the missing credentials first.
+    let port = support::free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let flow = write_flow(
+        dir.path(),
+        one_message(r#"{"name":"World"}"#),
+        json!({"functionName": "hello",
+               "connection": {"region": "us-east-1", "endpointUrl": format!("http://127.0.0.1:{port}")}}),
+    );
+    let run = run_flow(&flow, &[]);
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    let err = &run.messages[0];
+    assert_eq!(err.properties["error.type"], "connection");
+    assert_eq!(err.properties["error.code"], "CredentialsError");
+    let rec = err.body_json().unwrap();
+    assert_eq!(rec["error"]["retryable"], false, "not retried");
+    assert_eq!(rec["requestContext"]["approximateInvokeCount"], 1);
+    let message = rec["error"]["message"].as_str().unwrap();
+    assert!(message.contains("no credentials found"), "{message}");
+}

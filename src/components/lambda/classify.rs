@@ -17,7 +17,7 @@
 
 use std::time::Duration;
 
-use aws_sdk_lambda::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_lambda::operation::RequestId as _;
 use aws_sdk_lambda::operation::invoke::{InvokeError, InvokeOutput};
 use serde_json::{Value, json};
@@ -192,7 +192,7 @@ fn describe<E>(err: &SdkError<E>) -> Described
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    let text = || DisplayErrorContext(err).to_string();
+    let text = || error_chain(err);
     let mut d = match err {
         SdkError::ConstructionFailure(_) => Described::new(
             ErrorType::Connection,
@@ -304,6 +304,20 @@ fn service_error_type(status: u16, code: &str) -> (ErrorType, bool) {
             _ => (ErrorType::RequestProcessing, false),
         },
     }
+}
+
+/// The error and its sources, each once, joined by `: ` (Display texts only: no `Debug` dumps).
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(err);
+    while let Some(e) = next {
+        let text = e.to_string();
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
 }
 
 fn is_credentials_error(text: &str) -> bool {
@@ -609,6 +623,27 @@ mod tests {
         assert_eq!(
             (f.error_type, f.code.as_str(), f.retryable),
             (ErrorType::RequestProcessing, "MalformedResponse", false)
+        );
+        let missing = aws_credential_types::provider::error::CredentialsError::not_loaded(
+            "no credentials found in chain",
+        );
+        let f = fail(SdkError::dispatch_failure(ConnectorError::other(
+            Box::new(missing),
+            None,
+        )));
+        assert_eq!(
+            (f.error_type, f.code.as_str(), f.retryable),
+            (ErrorType::Connection, "CredentialsError", false)
+        );
+        assert!(
+            f.message.contains("no credentials found in chain"),
+            "{}",
+            f.message
+        );
+        assert!(
+            !f.message.contains("ConnectorError {"),
+            "no Debug dump: {}",
+            f.message
         );
         let f = fail(SdkError::construction_failure("no endpoint"));
         assert_eq!((f.error_type, f.retryable), (ErrorType::Connection, false));

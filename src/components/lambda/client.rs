@@ -5,8 +5,10 @@
 //! Decisions:
 //! - The SDK's own retries are off (`RetryConfig::disabled()`): our error handling counts the
 //!   attempts (`approximateInvokeCount`) and honours `Retry-After`.
-//! - `connectTimeoutMs` bounds connecting; `invokeTimeoutMs` bounds each call as a whole and
-//!   each read (the SDK has no read timeout of its own).
+//! - `connectTimeoutMs` bounds connecting; `invokeTimeoutMs` bounds each call as a whole,
+//!   response included (the SDK sets no such limit by default). It is an operation (attempt)
+//!   timeout rather than a socket read timeout, so a slow function is reported as `Timeout`
+//!   whatever phase it stalls in, and the two can never race to different error codes.
 //! - `endpointUrl` applies to Lambda only. Without it the SDK's standard resolution applies:
 //!   `AWS_ENDPOINT_URL_LAMBDA`, then `AWS_ENDPOINT_URL`, then the profile's `endpoint_url`.
 //!   STS (for `roleArn`) resolves its endpoint the standard way (`AWS_ENDPOINT_URL_STS`, …).
@@ -75,7 +77,6 @@ pub async fn build_client(
     let invoke_timeout = Duration::from_millis(connection.invoke_timeout_ms.max(1));
     let timeouts = TimeoutConfig::builder()
         .connect_timeout(Duration::from_millis(connection.connect_timeout_ms.max(1)))
-        .read_timeout(invoke_timeout)
         .operation_attempt_timeout(invoke_timeout)
         .operation_timeout(invoke_timeout)
         .build();

@@ -1,6 +1,6 @@
 //! LambdaConnector: turns each message on `in` into an AWS Lambda invocation and emits the
 //! response on `out`, or an error record on `error` (Fiorano's LambdaConnector). See
-//! `docs/lambda-connector.md` for every property and what reaches each port.
+//! the README's LambdaConnector section for every property and what reaches each port.
 //!
 //! The run loop keeps up to `maxConcurrency` invocations (or V2 batches) in flight and reads no
 //! more input than it can have in flight, so a slow function back-pressures upstream. With
@@ -37,6 +37,7 @@ use crate::runtime::{
 use batch::{Batcher, Entry};
 pub use client::ClientOverrides;
 pub use config::{Connection, LambdaConfig};
+use config::{OutputMode, PayloadFormat};
 pub use control::{AliasSummary, FunctionSummary, Qualifiers, list_functions, list_qualifiers};
 pub use error::LambdaError;
 use invoke::Invoker;
@@ -243,7 +244,11 @@ fn message_job(shared: Arc<Shared>, input: Message) -> Job {
             .invoke(&payload, &config.error_handling, &shared.emitter)
             .await;
         let outcome = result.map(|ok| {
-            let request_value = serde_json::from_slice(&payload).unwrap_or(Value::Null);
+            // Only a success record shows the request payload.
+            let request_value = match config.output_mode {
+                OutputMode::Record => serde_json::from_slice(&payload).unwrap_or(Value::Null),
+                OutputMode::Payload => Value::Null,
+            };
             out_message(&input, &ok, config.output_mode, request_value, None)
         });
         vec![(input, outcome)]
@@ -333,8 +338,8 @@ impl LambdaConnector {
                 "Cannot create the Lambda client; every message will fail: {e}");
         }
         let max = self.config.max_concurrency.max(1) as usize;
-        let mut batcher = (self.config.payload_format == config::PayloadFormat::V2)
-            .then(|| Batcher::new(&self.config));
+        let mut batcher =
+            (self.config.payload_format == PayloadFormat::V2).then(|| Batcher::new(&self.config));
         let shared = Arc::new(Shared {
             config: self.config,
             invoker,
