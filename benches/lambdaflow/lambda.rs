@@ -2,7 +2,8 @@
 //! concurrency, both against the same endpoint.
 //!
 //! - Throughput: a real flow, Feeder → LambdaConnector → Display, as a user runs it (the Feeder
-//!   keeps the connector's input queue full), `n` messages from start to end of the run.
+//!   keeps the connector's input queue full): results per second from the first result to the
+//!   last (the raw loop's figure is taken the same way, from its first completion to its last).
 //! - Latency: a closed loop comparable with the raw loop's — a probe source sends a message only
 //!   while fewer than `maxConcurrency` are between it and the probe sink, and each latency is
 //!   the time from the source's emit to the sink's receive (two engine hops and the connector,
@@ -70,7 +71,7 @@ pub fn feeder_flow(target: &Target, n: u64, lambda: Value) -> Flow {
                 "messages": [{"body": target.payload, "contentType": "application/json"}],
                 "sendOnStart": true, "repeat": n, "historySize": 1}},
             {"id": "lambda1", "type": "lambda", "config": lambda},
-            {"id": "display1", "type": "display", "config": {"maxMessages": 1}},
+            {"id": "display1", "type": "display", "config": {"maxMessages": 0}},
             {"id": "errors", "type": "display", "config": {"maxMessages": 5}}
         ],
         "edges": [
@@ -90,12 +91,12 @@ fn batch() -> RunOptions {
     }
 }
 
-/// Runs a Feeder → lambda → Display flow; returns its wall time and what reached `display1`.
-pub async fn run_feeder_flow(flow: &Flow) -> (Duration, u64) {
-    let started = Instant::now();
+/// Runs a Feeder → lambda → Display flow; returns the steady-state rate of results (results
+/// after the first, over the time from the first result to the last, so the node's start-up —
+/// building its AWS client — is not counted) and how many reached `display1`.
+pub async fn run_feeder_flow(flow: &Flow) -> (f64, u64) {
     let handle = start_with_registry(flow, batch(), registry()).expect("bench flow starts");
     let report = handle.wait().await;
-    let elapsed = started.elapsed();
     let status = handle.status();
     if status.nodes["errors"].received > 0 {
         let (errors, _) = handle.messages("errors").expect("errors display");
@@ -106,15 +107,24 @@ pub async fn run_feeder_flow(flow: &Flow) -> (Duration, u64) {
         );
     }
     assert!(report.is_clean(), "{:?}", report.problems());
-    (elapsed, status.nodes["display1"].received)
+    let (results, received) = handle.messages("display1").expect("display1");
+    assert_eq!(
+        results.len() as u64,
+        received,
+        "display1 keeps every result"
+    );
+    let first = results.iter().map(|m| m.timestamp).min().expect("results");
+    let last = results.iter().map(|m| m.timestamp).max().expect("results");
+    let span = (last - first).to_std().unwrap_or_default();
+    (raw::steady_rate(received, span), received)
 }
 
 /// Connector throughput (invocations per second) for `n` messages.
 pub async fn connector_throughput(target: &Target, concurrency: usize, n: u64) -> f64 {
     let flow = feeder_flow(target, n, lambda_config(target, concurrency, json!({})));
-    let (elapsed, received) = run_feeder_flow(&flow).await;
+    let (rate, received) = run_feeder_flow(&flow).await;
     assert_eq!(received, n, "every message must come out of the connector");
-    n as f64 / elapsed.as_secs_f64()
+    rate
 }
 
 /// Shared between the probe nodes of one closed-loop run.
@@ -320,15 +330,9 @@ pub async fn throughput_pair(
 ) -> (f64, f64) {
     let client = raw::client(&target.url, Duration::from_secs(60));
     let payload = target.payload.as_bytes();
-    connector_throughput(target, concurrency, concurrency as u64).await;
-    raw::invoke_loop(
-        &client,
-        &target.function,
-        payload,
-        concurrency,
-        concurrency as u64,
-    )
-    .await;
+    let warm = (concurrency as u64).max(2);
+    connector_throughput(target, concurrency, warm).await;
+    raw::invoke_loop(&client, &target.function, payload, concurrency, warm).await;
     let (mut ours, mut base) = (Vec::new(), Vec::new());
     for _ in 0..runs {
         ours.push(connector_throughput(target, concurrency, n).await);

@@ -16,6 +16,7 @@ mod emulator;
 mod endpoint;
 mod engine;
 mod lambda;
+mod memory;
 mod raw;
 mod sections;
 mod stats;
@@ -84,7 +85,7 @@ impl Args {
     }
 }
 
-const SECTIONS: &[&str] = &["engine", "lambda", "scaling", "batching"];
+const SECTIONS: &[&str] = &["engine", "lambda", "scaling", "batching", "memory"];
 
 fn usage(problem: &str) -> ! {
     if !problem.is_empty() {
@@ -137,6 +138,11 @@ fn main() {
         }
         if args.wants("batching") {
             rows.extend(sections::batching(&args).await);
+        }
+        if args.wants("memory") {
+            let endpoint = endpoint::Endpoint::answer_at_once();
+            let flows = if args.full { 100 } else { 3 };
+            rows.extend(memory::rows(flows, &endpoint));
         }
     });
     println!();

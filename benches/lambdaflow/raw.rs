@@ -15,17 +15,29 @@ use aws_sdk_lambda::primitives::Blob;
 /// What one run of a loop measured.
 #[derive(Debug, Clone)]
 pub struct Measured {
-    /// Wall time of the whole run.
-    pub elapsed: Duration,
     /// Latency of each call.
     pub latencies: Vec<Duration>,
+    /// When the first and the last call completed.
+    pub first_done: Instant,
+    /// See `first_done`.
+    pub last_done: Instant,
 }
 
 impl Measured {
-    /// Calls per second.
+    /// Calls per second in the steady state: calls after the first, over the time from the
+    /// first completion to the last (as the connector's figure is taken).
     pub fn throughput(&self) -> f64 {
-        self.latencies.len() as f64 / self.elapsed.as_secs_f64()
+        steady_rate(
+            self.latencies.len() as u64,
+            self.last_done - self.first_done,
+        )
     }
+}
+
+/// `n - 1` events over the span between the first and the last.
+pub fn steady_rate(n: u64, span: Duration) -> f64 {
+    assert!(n >= 2, "a rate needs two events");
+    (n - 1) as f64 / span.as_secs_f64().max(1e-9)
 }
 
 /// A client for `endpoint` configured like the LambdaConnector's.
@@ -57,7 +69,6 @@ pub async fn invoke_loop(
     invocations: u64,
 ) -> Measured {
     let next = Arc::new(AtomicU64::new(0));
-    let started = Instant::now();
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..concurrency {
         let client = client.clone();
@@ -65,7 +76,7 @@ pub async fn invoke_loop(
         let payload = payload.to_vec();
         let next = next.clone();
         workers.spawn(async move {
-            let mut latencies = Vec::new();
+            let mut calls = Vec::new();
             while next.fetch_add(1, Ordering::Relaxed) < invocations {
                 let t0 = Instant::now();
                 let out = client
@@ -75,22 +86,31 @@ pub async fn invoke_loop(
                     .send()
                     .await
                     .unwrap_or_else(|e| panic!("raw SDK invoke of {function} failed: {e:?}"));
-                latencies.push(t0.elapsed());
+                calls.push((t0.elapsed(), Instant::now()));
                 assert_eq!(out.status_code(), 200, "raw SDK invoke of {function}");
                 assert!(
                     out.function_error().is_none(),
                     "raw SDK invoke of {function}: function error"
                 );
             }
-            latencies
+            calls
         });
     }
-    let mut latencies = Vec::with_capacity(invocations as usize);
+    let mut calls = Vec::with_capacity(invocations as usize);
     while let Some(done) = workers.join_next().await {
-        latencies.extend(done.expect("invoke worker"));
+        calls.extend(done.expect("invoke worker"));
     }
     Measured {
-        elapsed: started.elapsed(),
-        latencies,
+        latencies: calls.iter().map(|(l, _)| *l).collect(),
+        first_done: calls
+            .iter()
+            .map(|(_, d)| *d)
+            .min()
+            .expect("calls were made"),
+        last_done: calls
+            .iter()
+            .map(|(_, d)| *d)
+            .max()
+            .expect("calls were made"),
     }
 }
