@@ -19,7 +19,10 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value, json};
 
-const TARGETS: &[(&str, fn(&[u8]))] = &[
+/// A fuzz target: checks one input, panicking on a failed check.
+type Target = fn(&[u8]);
+
+const TARGETS: &[(&str, Target)] = &[
     ("flow_parse", targets::flow_parse),
     ("message_json", targets::message_json),
     ("payload_v2", targets::payload_v2),
@@ -53,7 +56,7 @@ fn seeds(target: &str) -> Vec<Vec<u8>> {
 }
 
 /// Runs `target` on `input`; on a panic, says which input it was, then panics on.
-fn check(name: &str, target: fn(&[u8]), input: &[u8], origin: &str) {
+fn check(name: &str, target: Target, input: &[u8], origin: &str) {
     if let Err(panic) = catch_unwind(AssertUnwindSafe(|| target(input))) {
         eprintln!(
             "fuzz target {name} failed on {origin}; save this input under \
