@@ -3,7 +3,7 @@
 //! row and what limits it.
 //!
 //! ```text
-//! cargo bench --bench lambdaflow -- [--runs N] [--only engine,...]
+//! cargo bench --bench lambdaflow -- [--runs N] [--workers N] [--only engine,...]
 //! ```
 //!
 //! Plain timing with `std::time::Instant`: a warm-up, then several runs of each side taken in
@@ -40,6 +40,8 @@ struct Args {
     runs: usize,
     /// Sections to run; empty means all.
     only: Vec<String>,
+    /// Worker threads of the tokio runtime everything runs on (default: one per core).
+    workers: Option<usize>,
 }
 
 impl Args {
@@ -48,6 +50,7 @@ impl Args {
             full: false,
             runs: 5,
             only: Vec::new(),
+            workers: None,
         };
         let mut it = std::env::args().skip(1);
         while let Some(a) = it.next() {
@@ -67,6 +70,14 @@ impl Args {
                         .split(',')
                         .map(str::to_owned)
                         .collect()
+                }
+                "--workers" => {
+                    args.workers = Some(
+                        it.next()
+                            .and_then(|v| v.parse().ok())
+                            .filter(|&n: &usize| n > 0)
+                            .unwrap_or_else(|| usage("--workers needs a positive number")),
+                    )
                 }
                 "-h" | "--help" => usage(""),
                 other => usage(&format!("unknown argument {other}")),
@@ -92,7 +103,7 @@ fn usage(problem: &str) -> ! {
         eprintln!("bench: {problem}");
     }
     eprintln!(
-        "usage: cargo bench --bench lambdaflow -- [--runs N] [--only {}]",
+        "usage: cargo bench --bench lambdaflow -- [--runs N] [--workers N] [--only {}]",
         SECTIONS.join(",")
     );
     std::process::exit(2)
@@ -100,10 +111,11 @@ fn usage(problem: &str) -> ! {
 
 fn main() {
     let args = Args::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = args.workers {
+        builder.worker_threads(n);
+    }
+    let runtime = builder.enable_all().build().expect("tokio runtime");
     let started = Instant::now();
     let mut rows: Vec<Row> = Vec::new();
     if !args.full {
