@@ -2,8 +2,9 @@
 //! concurrency, both against the same endpoint.
 //!
 //! - Throughput: a real flow, Feeder → LambdaConnector → Display, as a user runs it (the Feeder
-//!   keeps the connector's input queue full): results per second from the first result to the
-//!   last (the raw loop's figure is taken the same way, from its first completion to its last).
+//!   keeps the connector's input queue full): results per second from the first wave of
+//!   `maxConcurrency` results to the last (the raw loop's figure is taken the same way from its
+//!   completions; see [`raw::steady_rate`]).
 //! - Latency: a closed loop comparable with the raw loop's — a probe source sends a message only
 //!   while fewer than `maxConcurrency` are between it and the probe sink, and each latency is
 //!   the time from the source's emit to the sink's receive (two engine hops and the connector,
@@ -92,9 +93,10 @@ fn batch() -> RunOptions {
 }
 
 /// Runs a Feeder → lambda → Display flow; returns the steady-state rate of results (results
-/// after the first, over the time from the first result to the last, so the node's start-up —
-/// building its AWS client — is not counted) and how many reached `display1`.
-pub async fn run_feeder_flow(flow: &Flow) -> (f64, u64) {
+/// after the first wave of `first_wave`, over the time from that wave to the last result, so
+/// the node's start-up — building its AWS client — is not counted; see [`raw::steady_rate`])
+/// and how many reached `display1`.
+pub async fn run_feeder_flow(flow: &Flow, first_wave: usize) -> (f64, u64) {
     let handle = start_with_registry(flow, batch(), registry()).expect("bench flow starts");
     let report = handle.wait().await;
     let status = handle.status();
@@ -114,15 +116,22 @@ pub async fn run_feeder_flow(flow: &Flow) -> (f64, u64) {
         "display1 keeps every result"
     );
     let first = results.iter().map(|m| m.timestamp).min().expect("results");
-    let last = results.iter().map(|m| m.timestamp).max().expect("results");
-    let span = (last - first).to_std().unwrap_or_default();
-    (raw::steady_rate(received, span), received)
+    let times = results
+        .iter()
+        .map(|m| {
+            (m.timestamp - first)
+                .to_std()
+                .unwrap_or_default()
+                .as_secs_f64()
+        })
+        .collect();
+    (raw::steady_rate(times, first_wave), received)
 }
 
 /// Connector throughput (invocations per second) for `n` messages.
 pub async fn connector_throughput(target: &Target, concurrency: usize, n: u64) -> f64 {
     let flow = feeder_flow(target, n, lambda_config(target, concurrency, json!({})));
-    let (rate, received) = run_feeder_flow(&flow).await;
+    let (rate, received) = run_feeder_flow(&flow, concurrency).await;
     assert_eq!(received, n, "every message must come out of the connector");
     rate
 }

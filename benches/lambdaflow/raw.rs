@@ -17,27 +17,31 @@ use aws_sdk_lambda::primitives::Blob;
 pub struct Measured {
     /// Latency of each call.
     pub latencies: Vec<Duration>,
-    /// When the first and the last call completed.
-    pub first_done: Instant,
-    /// See `first_done`.
-    pub last_done: Instant,
+    /// When each call completed, in seconds from the first completion.
+    pub done: Vec<f64>,
+    /// Calls in flight.
+    pub concurrency: usize,
 }
 
 impl Measured {
-    /// Calls per second in the steady state: calls after the first, over the time from the
-    /// first completion to the last (as the connector's figure is taken).
+    /// Calls per second in the steady state, taken as the connector's figure is (see
+    /// [`steady_rate`]).
     pub fn throughput(&self) -> f64 {
-        steady_rate(
-            self.latencies.len() as u64,
-            self.last_done - self.first_done,
-        )
+        steady_rate(self.done.clone(), self.concurrency)
     }
 }
 
-/// `n - 1` events over the span between the first and the last.
-pub fn steady_rate(n: u64, span: Duration) -> f64 {
-    assert!(n >= 2, "a rate needs two events");
-    (n - 1) as f64 / span.as_secs_f64().max(1e-9)
+/// Events per second in the steady state: the events after the first `first_wave`, over the
+/// time from the `first_wave`-th event to the last. Start-up (building a client, opening
+/// connections) is not counted, nor is the first wave of `first_wave` events that complete
+/// together when that many calls start at once — counting them against the span after the
+/// first event would overstate the rate by up to one wave.
+pub fn steady_rate(mut times: Vec<f64>, first_wave: usize) -> f64 {
+    assert!(times.len() >= 2, "a rate needs two events");
+    times.sort_by(f64::total_cmp);
+    let k = first_wave.clamp(1, times.len() - 1);
+    let span = times[times.len() - 1] - times[k - 1];
+    (times.len() - k) as f64 / span.max(1e-9)
 }
 
 /// A client for `endpoint` configured like the LambdaConnector's.
@@ -100,17 +104,17 @@ pub async fn invoke_loop(
     while let Some(done) = workers.join_next().await {
         calls.extend(done.expect("invoke worker"));
     }
+    let first = calls
+        .iter()
+        .map(|(_, d)| *d)
+        .min()
+        .expect("calls were made");
     Measured {
         latencies: calls.iter().map(|(l, _)| *l).collect(),
-        first_done: calls
+        done: calls
             .iter()
-            .map(|(_, d)| *d)
-            .min()
-            .expect("calls were made"),
-        last_done: calls
-            .iter()
-            .map(|(_, d)| *d)
-            .max()
-            .expect("calls were made"),
+            .map(|(_, d)| (*d - first).as_secs_f64())
+            .collect(),
+        concurrency,
     }
 }

@@ -159,7 +159,8 @@ pub async fn batching(args: &Args) -> Vec<Row> {
         for _ in 0..runs {
             let before = endpoint.invocations();
             records.store(0, Ordering::SeqCst);
-            let (rate, received) = lambda::run_feeder_flow(&flow).await;
+            let first_wave = concurrency * size as usize;
+            let (rate, received) = lambda::run_feeder_flow(&flow, first_wave).await;
             assert_eq!(received, messages, "one out message per input message");
             assert_eq!(
                 records.load(Ordering::SeqCst),
