@@ -120,6 +120,21 @@ async function post<T>(path: string, body: unknown = {}): Promise<T> {
   return (await request<T>(path, { method: 'POST', body })).data;
 }
 
+/**
+ * The PUT body: the flow document without `rev` (sent as If-Match) and without `secretsSet`
+ * (the server's bookkeeping); `secretsClear` only where the user removed a secret.
+ */
+export function putBody(doc: FlowDocument): FlowDocument {
+  const body: FlowDocument = { id: doc.id, name: doc.name, nodes: [], edges: doc.edges };
+  if (doc.description) body.description = doc.description;
+  body.nodes = doc.nodes.map((n) => {
+    const { secretsSet: _s, secretsClear, ...rest } = n;
+    void _s;
+    return secretsClear && secretsClear.length > 0 ? { ...rest, secretsClear } : rest;
+  });
+  return body;
+}
+
 export const api = {
   health: () => get<{ status: string; version: string }>('/api/health'),
   components: () => get<ComponentDescriptor[]>('/api/components'),
@@ -130,9 +145,7 @@ export const api = {
   saveFlow: async (doc: FlowDocument, rev?: string): Promise<{ flow: FlowDocument; created: boolean }> => {
     const headers: Record<string, string> = {};
     if (rev) headers['If-Match'] = `"${rev}"`;
-    const { rev: _ignored, ...body } = doc;
-    void _ignored;
-    const res = await request<FlowDocument>(`/api/flows/${enc(doc.id)}`, { method: 'PUT', body, headers });
+    const res = await request<FlowDocument>(`/api/flows/${enc(doc.id)}`, { method: 'PUT', body: putBody(doc), headers });
     return { flow: res.data, created: res.status === 201 };
   },
   deleteFlow: (id: string) => request<void>(`/api/flows/${enc(id)}`, { method: 'DELETE' }).then(() => undefined),

@@ -11,13 +11,20 @@ interface FeederPanelProps {
   flowId: string;
   nodeId: string;
   config: JsonObject;
+  schema?: JsonObject;
   running: boolean;
   saved: boolean;
   onStart: () => void;
 }
 
-function defaultMessage(config: JsonObject): { body: string; contentType: string; rows: PropertyRow[] } | null {
-  const list = config.messages;
+/** The Feeder's default message: the first configured one, else the schema's default. */
+export function defaultMessage(config: JsonObject, schema?: JsonObject): { body: string; contentType: string; rows: PropertyRow[] } | null {
+  let list = config.messages;
+  if (list === undefined && schema) {
+    const props = schema.properties as JsonObject | undefined;
+    const messages = props?.messages as JsonObject | undefined;
+    list = messages?.default;
+  }
   if (!Array.isArray(list) || list.length === 0) return null;
   const m = list[0] as Record<string, unknown> | null;
   if (!m || typeof m !== 'object') return null;
@@ -28,8 +35,8 @@ function defaultMessage(config: JsonObject): { body: string; contentType: string
   };
 }
 
-export function FeederPanel({ flowId, nodeId, config, running, saved, onStart }: FeederPanelProps) {
-  const initial = defaultMessage(config);
+export function FeederPanel({ flowId, nodeId, config, schema, running, saved, onStart }: FeederPanelProps) {
+  const initial = defaultMessage(config, schema);
   const [body, setBody] = useState(initial?.body ?? '{"name": "World"}');
   const [contentType, setContentType] = useState(initial?.contentType ?? 'application/json');
   const [rows, setRows] = useState<PropertyRow[]>(initial?.rows ?? []);

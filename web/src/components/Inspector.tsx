@@ -58,7 +58,7 @@ export const Inspector = forwardRef<HTMLInputElement, InspectorProps>(function I
       <p className="lf-note lf-note--error">The server does not know the component type “{node.data.type}”. Delete this node or change the flow file.</p>
     );
   } else if (node.data.type === 'feeder') {
-    body = <FeederPanel key={node.id} flowId={flowId} nodeId={node.id} config={node.data.config} running={running} saved={saved} onStart={p.onStart} />;
+    body = <FeederPanel key={node.id} flowId={flowId} nodeId={node.id} config={node.data.config} schema={descriptor?.schema} running={running} saved={saved} onStart={p.onStart} />;
   } else if (node.data.type === 'display') {
     body = <DisplayPanel key={node.id} log={runtime.messages[node.id]} running={running} onClear={p.onClearMessages} />;
   } else {
