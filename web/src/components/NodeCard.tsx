@@ -56,9 +56,6 @@ function NodeCardImpl({ id, data, selected }: NodeProps<DesignerNode>) {
             {id} · {desc?.title ?? `unknown type "${data.type}"`}
           </div>
         </div>
-        <span className={`lf-badge lf-badge--${state}`} data-testid={`status-${id}`}>
-          {state}
-        </span>
       </div>
       {functionName && (
         <div className="lf-node-detail" title="Lambda function">
@@ -79,6 +76,9 @@ function NodeCardImpl({ id, data, selected }: NodeProps<DesignerNode>) {
         </span>
         <span title="errors" className={status && status.errors > 0 ? 'has-errors' : undefined}>
           err <b data-testid={`errors-${id}`}>{status?.errors ?? 0}</b>
+        </span>
+        <span className={`lf-badge lf-badge--${state}`} data-testid={`status-${id}`}>
+          {state}
         </span>
       </div>
       {nodeIssues.length > 0 && (

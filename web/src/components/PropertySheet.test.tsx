@@ -68,6 +68,14 @@ describe('property sheet rendered from the component schema', () => {
     await waitFor(() => expect(screen.queryByLabelText(/Batch max records/)).not.toBeNull());
   });
 
+  it('opening a sheet does not change the config (defaults are not written back)', async () => {
+    const onConfig = vi.fn();
+    render(<Harness descriptor={feederDescriptor} onConfig={onConfig} />);
+    render(<Harness onConfig={onConfig} />);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(onConfig).not.toHaveBeenCalled();
+  });
+
   it('puts a server validation error on its field', () => {
     render(<Harness initial={{ maxConcurrency: 0 }} issues={[{ pointer: '/maxConcurrency', inConfig: true, message: '0 is less than the minimum of 1' }]} />);
     expect(within(fieldGroup('Max concurrency')).getByText('0 is less than the minimum of 1')).toBeTruthy();

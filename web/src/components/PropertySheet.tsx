@@ -114,7 +114,10 @@ export function PropertySheet(props: PropertySheetProps) {
         showErrorList={false}
         noHtml5Validate
         disabled={disabled}
-        onChange={(e) => {
+        onChange={(e, fieldId) => {
+          // rjsf also reports data it derived itself (schema defaults) with no field behind it;
+          // only a user's edit changes the flow, so opening a sheet never makes it "unsaved".
+          if (fieldId === undefined) return;
           setTestIssues([]);
           onChange((e.formData ?? {}) as JsonObject);
         }}
