@@ -1,6 +1,6 @@
 // The side panel for one node: rename, property sheet, and its run window (Feeder: send;
 // Display: messages; others: live status and recent error records).
-import { forwardRef, type ReactNode } from 'react';
+import { forwardRef, lazy, Suspense, type ReactNode } from 'react';
 import type { ComponentDescriptor, JsonObject } from '../api/types';
 import type { InspectorTab } from '../context';
 import type { NodeIssue } from '../lib/issues';
@@ -9,7 +9,9 @@ import type { RuntimeState } from '../lib/runtime';
 import { DisplayPanel } from './DisplayPanel';
 import { FeederPanel } from './FeederPanel';
 import { typeIcon } from './NodeCard';
-import { PropertySheet } from './PropertySheet';
+
+// rjsf and Ajv are most of the bundle: load them with the first property sheet opened.
+const PropertySheet = lazy(() => import('./PropertySheet').then((m) => ({ default: m.PropertySheet })));
 
 interface InspectorProps {
   node: DesignerNode;
@@ -43,6 +45,7 @@ export const Inspector = forwardRef<HTMLInputElement, InspectorProps>(function I
   let body: ReactNode;
   if (tab === 'properties') {
     body = descriptor ? (
+      <Suspense fallback={<p className="lf-note">Loading the property sheet…</p>}>
       <PropertySheet
         descriptor={descriptor}
         nodeId={node.id}
@@ -54,6 +57,7 @@ export const Inspector = forwardRef<HTMLInputElement, InspectorProps>(function I
         onChange={p.onConfig}
         onClearSecret={p.onClearSecret}
       />
+      </Suspense>
     ) : (
       <p className="lf-note lf-note--error">The server does not know the component type “{node.data.type}”. Delete this node or change the flow file.</p>
     );
