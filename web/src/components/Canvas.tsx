@@ -115,8 +115,6 @@ export function Canvas({ nodes, edges, dispatch, components, onNodeOpen, onConne
         deleteKeyCode={['Delete', 'Backspace']}
         multiSelectionKeyCode={['Meta', 'Control', 'Shift']}
         colorMode="system"
-        fitView
-        fitViewOptions={{ maxZoom: 1.1, padding: 0.2 }}
         minZoom={0.2}
         maxZoom={2.5}
         snapToGrid
