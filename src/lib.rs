@@ -1,14 +1,14 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! lambdaflow: a flow engine whose star component invokes AWS Lambda.
+//!
+//! Flows are graphs of components (Feeder, LambdaConnector, Display) wired output port → input
+//! port, run in-process on tokio, designed in a browser designer served by the same binary, and
+//! run headless from the command line. See `../shared/design.md` and the README.
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+#![deny(missing_docs)]
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+pub mod components;
+pub mod flow;
+pub mod message;
+pub mod runtime;
+
+pub use message::Message;

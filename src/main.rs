@@ -1,1 +1,189 @@
-fn main(){}
+//! The `lambdaflow` command line (design §7).
+//!
+//! Exit codes: 0 success; 1 the flow is invalid or cannot be read; 2 the run ended with a node
+//! stopped or failed, or messages discarded; 3 `--timeout` elapsed; 130 interrupted.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use lambdaflow::flow::{self, FlowError};
+use lambdaflow::runtime::{self, RunOptions, registry};
+
+#[derive(Parser)]
+#[command(
+    name = "lambdaflow",
+    version,
+    about = "A flow engine whose star component invokes AWS Lambda."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a flow headless until its Feeders have sent what they were configured to send and
+    /// the flow is idle; Displays print each message as one JSON line on stdout.
+    Run {
+        /// The flow file.
+        flow: PathBuf,
+        /// Stop the flow and exit 3 after this many seconds.
+        #[arg(long)]
+        timeout: Option<u64>,
+    },
+    /// Validate a flow file; lists every error with its node id and JSON pointer.
+    Validate {
+        /// The flow file.
+        flow: PathBuf,
+    },
+    /// List the component types with their ports.
+    Components {
+        /// Print the full descriptors (schema and uiSchema) as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    init_logging();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run { flow, timeout } => run(flow, timeout),
+        Command::Validate { flow } => validate(flow),
+        Command::Components { json } => components(json),
+    }
+}
+
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("LAMBDAFLOW_LOG")
+        .or_else(|_| EnvFilter::try_from_default_env())
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn report_load_error(path: &std::path::Path, e: &FlowError) {
+    match e {
+        FlowError::Invalid(diags) => {
+            for d in diags {
+                eprintln!("{}: {d}", path.display());
+            }
+            eprintln!("{}: {} error(s)", path.display(), diags.len());
+        }
+        FlowError::Io { .. } => eprintln!("{e}"),
+    }
+}
+
+fn validate(path: PathBuf) -> ExitCode {
+    match flow::load(&path) {
+        Ok(f) => {
+            println!(
+                "{}: valid flow \"{}\" ({} nodes, {} edges)",
+                path.display(),
+                f.id,
+                f.nodes.len(),
+                f.edges.len()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            report_load_error(&path, &e);
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(path: PathBuf, timeout: Option<u64>) -> ExitCode {
+    let flow = match flow::load(&path) {
+        Ok(f) => f,
+        Err(e) => {
+            report_load_error(&path, &e);
+            return ExitCode::from(1);
+        }
+    };
+    let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
+    rt.block_on(async move {
+        let handle = match runtime::start(&flow, RunOptions::batch()) {
+            Ok(h) => h,
+            Err(e) => {
+                eprintln!("{}: {e}", path.display());
+                return ExitCode::from(1);
+            }
+        };
+        let deadline = async {
+            match timeout {
+                Some(s) => tokio::time::sleep(Duration::from_secs(s)).await,
+                None => std::future::pending().await,
+            }
+        };
+        let (report, code) = tokio::select! {
+            report = handle.wait() => (report, None),
+            _ = deadline => {
+                eprintln!("{}: timed out after {}s; stopping the flow", path.display(), timeout.unwrap_or(0));
+                (handle.stop(Duration::from_secs(5)).await, Some(3))
+            }
+            _ = tokio::signal::ctrl_c() => {
+                eprintln!("{}: interrupted; stopping the flow", path.display());
+                (handle.stop(Duration::from_secs(10)).await, Some(130))
+            }
+        };
+        for problem in report.problems() {
+            eprintln!("{}: {problem}", path.display());
+        }
+        match code {
+            Some(c) => ExitCode::from(c),
+            None if report.is_clean() => ExitCode::SUCCESS,
+            None => ExitCode::from(2),
+        }
+    })
+}
+
+fn components(json: bool) -> ExitCode {
+    let registry = registry::global();
+    if json {
+        let all: Vec<_> = registry
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "type": c.spec.type_name, "title": c.spec.title,
+                    "description": c.spec.description,
+                    "inputs": c.spec.inputs, "outputs": c.spec.outputs,
+                    "schema": c.schema, "uiSchema": c.ui_schema,
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&all).expect("descriptors serialise")
+        );
+        return ExitCode::SUCCESS;
+    }
+    println!(
+        "{:<10} {:<16} {:<8} {:<12} DESCRIPTION",
+        "TYPE", "TITLE", "INPUTS", "OUTPUTS"
+    );
+    for c in registry.iter() {
+        println!(
+            "{:<10} {:<16} {:<8} {:<12} {}",
+            c.spec.type_name,
+            c.spec.title,
+            join_or_dash(c.spec.inputs),
+            join_or_dash(c.spec.outputs),
+            c.spec.description
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+fn join_or_dash(ports: &[&str]) -> String {
+    if ports.is_empty() {
+        "-".into()
+    } else {
+        ports.join(",")
+    }
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs every test of lambdaflow on a fresh Debian machine of this kind, installing what it needs:
+# formatting and lint, the Rust unit and integration tests (including the end-to-end tests against
+# `cargo lambda watch` and `moto_server`), and — when the designer is present — its unit tests
+# and the browser end-to-end tests in headless Chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+step() { printf '\n==> %s\n' "$*"; }
+
+if [ -x scripts/install-test-deps.sh ]; then
+  step "Installing test dependencies"
+  scripts/install-test-deps.sh
+fi
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy --all-targets -- -D warnings"
+cargo clippy --all-targets -- -D warnings
+
+if [ -f web/package.json ]; then
+  step "Designer: npm ci, unit tests, build"
+  (cd web && npm ci --no-audit --no-fund && npm test && npm run build)
+fi
+
+step "cargo test (unit, integration, end-to-end)"
+cargo test --all-targets
+
+if [ -f web/package.json ] && grep -q '"e2e"' web/package.json; then
+  step "Designer: browser end-to-end tests"
+  cargo build
+  (cd web && LAMBDAFLOW_BIN="$root/target/debug/lambdaflow" npm run e2e)
+fi
+
+step "All tests passed."

@@ -1,0 +1,167 @@
+//! Feeder: produces messages on `out` — its configured messages when the flow starts (headless
+//! runs), and messages sent at run time from the designer or the API (Fiorano's Feeder).
+
+pub mod config;
+
+use std::time::Duration;
+
+use futures::FutureExt as _;
+use futures::future::BoxFuture;
+
+use crate::message::Message;
+use crate::runtime::port::OUT;
+use crate::runtime::{
+    Component, ComponentSpec, Control, NodeConfig, NodeContext, NodeExit, RunMode, RuntimeError,
+    SendRequest,
+};
+pub use config::{FeederConfig, FeederMessage};
+
+/// The Feeder's registry entry.
+pub fn spec() -> ComponentSpec {
+    ComponentSpec {
+        type_name: "feeder",
+        title: "Feeder",
+        description: "Sends messages into the flow: its configured messages when the flow \
+                      starts, and messages you type while it runs.",
+        inputs: &[],
+        outputs: &[OUT],
+        schema: include_str!("../../../component-schema/feeder.schema.json"),
+        ui_schema: include_str!("../../../ui-forms/feeder.ui.json"),
+        accepts_send: true,
+        build,
+    }
+}
+
+fn build(cfg: &NodeConfig<'_>) -> Result<Box<dyn Component>, RuntimeError> {
+    let config: FeederConfig = cfg.parse()?;
+    config.check(cfg.node)?;
+    Ok(Box::new(Feeder { config }))
+}
+
+/// A running Feeder.
+pub struct Feeder {
+    config: FeederConfig,
+}
+
+impl Component for Feeder {
+    fn run<'a>(
+        self: Box<Self>,
+        ctx: &'a mut NodeContext,
+    ) -> BoxFuture<'a, Result<NodeExit, RuntimeError>> {
+        self.run_inner(ctx).boxed()
+    }
+}
+
+/// Why a send loop stopped early.
+struct Interrupted;
+
+impl Feeder {
+    async fn run_inner(self, ctx: &mut NodeContext) -> Result<NodeExit, RuntimeError> {
+        ctx.stats()
+            .set_history_capacity(Some(self.config.history_size.max(1) as usize));
+        let interval = Duration::from_millis(self.config.interval_ms);
+        if self.config.send_on_start {
+            let batch: Vec<Message> = self.configured()?;
+            'outer: for round in 0..self.config.repeat {
+                for (i, m) in batch.iter().enumerate() {
+                    let first = round == 0 && i == 0;
+                    if send(ctx, fresh(m), if first { None } else { Some(interval) })
+                        .await
+                        .is_err()
+                    {
+                        break 'outer;
+                    }
+                }
+            }
+        } else if ctx.mode() == RunMode::Batch {
+            tracing::warn!(node = %ctx.info().node,
+                "Feeder has sendOnStart off, so a headless run sends nothing from it.");
+        }
+        if ctx.mode() == RunMode::Batch {
+            return Ok(NodeExit::Finished);
+        }
+        loop {
+            let shutdown = ctx.shutdown().clone();
+            let Some(control) = ctx.control() else {
+                shutdown.cancelled().await;
+                break;
+            };
+            let cmd = tokio::select! {
+                c = control.recv() => c,
+                _ = shutdown.cancelled() => None,
+            };
+            match cmd {
+                None => break,
+                Some(Control::Send { request, reply }) => match self.resolve(&request) {
+                    Ok(message) => {
+                        let _ = reply.send(Ok(request.count));
+                        for i in 0..request.count {
+                            let wait = (i > 0).then_some(request.interval);
+                            if send(ctx, fresh(&message), wait).await.is_err() {
+                                break;
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        let _ = reply.send(Err(e));
+                    }
+                },
+            }
+        }
+        Ok(NodeExit::Finished)
+    }
+
+    fn configured(&self) -> Result<Vec<Message>, RuntimeError> {
+        self.config
+            .messages
+            .iter()
+            .map(|m| {
+                m.to_message().map_err(|e| RuntimeError::Config {
+                    node: String::new(),
+                    pointer: e.pointer,
+                    message: e.message,
+                })
+            })
+            .collect()
+    }
+
+    fn resolve(&self, request: &SendRequest) -> Result<Message, RuntimeError> {
+        if let Some(m) = &request.message {
+            return Ok(m.clone());
+        }
+        self.configured()?
+            .into_iter()
+            .next()
+            .ok_or_else(|| RuntimeError::BadRequest {
+                node: String::new(),
+                message: "no body given and the Feeder has no default message".into(),
+            })
+    }
+}
+
+/// The same message with a fresh id and time (each send is a new message).
+fn fresh(m: &Message) -> Message {
+    let mut m = m.clone();
+    m.id = crate::message::new_id();
+    m.timestamp = chrono::Utc::now();
+    m
+}
+
+/// Waits `wait` (cut short by shutdown), then emits on `out` and records the send.
+async fn send(
+    ctx: &NodeContext,
+    message: Message,
+    wait: Option<Duration>,
+) -> Result<(), Interrupted> {
+    if ctx.shutdown().is_cancelled() {
+        return Err(Interrupted);
+    }
+    if let Some(wait) = wait.filter(|w| !w.is_zero()) {
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = ctx.shutdown().cancelled() => return Err(Interrupted),
+        }
+    }
+    ctx.stats().record(message.clone());
+    ctx.emit(OUT, message).await.map_err(|_| Interrupted)
+}

@@ -1,0 +1,351 @@
+//! The component contract: what a component type declares ([`ComponentSpec`]), what a running
+//! node is ([`Component`]) and what it gets from the engine ([`NodeContext`], [`Emitter`]).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+
+use super::error::RuntimeError;
+use super::handling::{ErrorHandling, FinalFailure, RecordSource, error_message, error_record};
+use super::port::{Closed, ERROR, Outputs};
+use super::status::{FlowEvent, LastError, NodeStats};
+use crate::message::Message;
+
+/// Builds a node of one component type from its validated configuration.
+pub type BuildFn = fn(&NodeConfig<'_>) -> Result<Box<dyn Component>, RuntimeError>;
+
+/// A component type as the registry lists it.
+#[derive(Clone)]
+pub struct ComponentSpec {
+    /// The `type` used in flow files (`feeder`, `display`, `lambda`).
+    pub type_name: &'static str,
+    /// Display name (`LambdaConnector`).
+    pub title: &'static str,
+    /// One-paragraph description.
+    pub description: &'static str,
+    /// Input port names.
+    pub inputs: &'static [&'static str],
+    /// Output port names.
+    pub outputs: &'static [&'static str],
+    /// The JSON Schema of the node's `config` (`component-schema/<type>.schema.json`).
+    pub schema: &'static str,
+    /// The react-jsonschema-form uiSchema (`ui-forms/<type>.ui.json`).
+    pub ui_schema: &'static str,
+    /// Whether nodes of this type take run-time `send` commands (the Feeder).
+    pub accepts_send: bool,
+    /// Builds a node.
+    pub build: BuildFn,
+}
+
+impl std::fmt::Debug for ComponentSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ComponentSpec")
+            .field("type_name", &self.type_name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a component's build function gets.
+#[derive(Debug, Clone, Copy)]
+pub struct NodeConfig<'a> {
+    /// Flow id.
+    pub flow: &'a str,
+    /// Node id.
+    pub node: &'a str,
+    /// The node's `config`, already valid against the component's schema.
+    pub config: &'a Value,
+}
+
+impl NodeConfig<'_> {
+    /// Deserialises the config into the component's config struct.
+    pub fn parse<T: DeserializeOwned>(&self) -> Result<T, RuntimeError> {
+        T::deserialize(self.config).map_err(|e| RuntimeError::Config {
+            node: self.node.to_owned(),
+            pointer: String::new(),
+            message: e.to_string(),
+        })
+    }
+}
+
+/// How a node's run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NodeExit {
+    /// Its work is done (input closed, or a source sent everything).
+    Finished,
+    /// `stopService` stopped it after an error.
+    StopService {
+        /// The error that stopped it.
+        reason: String,
+    },
+}
+
+/// A running node. `run` consumes the node and drives it until its input closes (or, for a
+/// source, until the flow stops or it has sent what it was configured to send).
+pub trait Component: Send + 'static {
+    /// Runs the node.
+    fn run<'a>(
+        self: Box<Self>,
+        ctx: &'a mut NodeContext,
+    ) -> BoxFuture<'a, Result<NodeExit, RuntimeError>>;
+}
+
+/// How a flow runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunMode {
+    /// Headless (`lambdaflow run`): sources send what they are configured to send, then end; the
+    /// flow ends when every node has.
+    Batch,
+    /// Served: sources stay up for messages sent at run time until the flow is stopped.
+    Interactive,
+}
+
+/// A run-time command to a node (from the API or the CLI).
+#[derive(Debug)]
+pub enum Control {
+    /// Feeder: send a message (or the default one) `count` times, `interval` apart.
+    Send {
+        /// What to send.
+        request: SendRequest,
+        /// How many were accepted, or why not.
+        reply: oneshot::Sender<Result<u64, RuntimeError>>,
+    },
+}
+
+/// A Feeder send request.
+#[derive(Debug, Clone)]
+pub struct SendRequest {
+    /// The message; `None` means the Feeder's default message.
+    pub message: Option<Message>,
+    /// How many times to send it.
+    pub count: u64,
+    /// Wait between two sends.
+    pub interval: Duration,
+}
+
+/// Who a node is.
+#[derive(Debug, Clone)]
+pub struct NodeInfo {
+    /// Flow id.
+    pub flow: Arc<str>,
+    /// Node id.
+    pub node: Arc<str>,
+    /// Component type.
+    pub component: &'static str,
+}
+
+/// Whether the node goes on after a failure was handled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FailureOutcome {
+    /// Go on with the next message.
+    Continue,
+    /// `stopService` is set for this error type: the node must stop.
+    StopService {
+        /// The error that stopped it.
+        reason: String,
+    },
+}
+
+/// A node's output side: emits messages and routes failures. Cheap to clone, so concurrent
+/// work inside a node (several invocations in flight) can each hold one.
+#[derive(Debug, Clone)]
+pub struct Emitter {
+    info: Arc<NodeInfo>,
+    outputs: Arc<Outputs>,
+    stats: Arc<NodeStats>,
+    events: broadcast::Sender<FlowEvent>,
+    abort: CancellationToken,
+}
+
+impl Emitter {
+    pub(crate) fn new(
+        info: Arc<NodeInfo>,
+        outputs: Outputs,
+        stats: Arc<NodeStats>,
+        events: broadcast::Sender<FlowEvent>,
+        abort: CancellationToken,
+    ) -> Self {
+        Emitter {
+            info,
+            outputs: Arc::new(outputs),
+            stats,
+            events,
+            abort,
+        }
+    }
+
+    /// Who this node is.
+    pub fn info(&self) -> &NodeInfo {
+        &self.info
+    }
+
+    /// The node's live counters and history.
+    pub fn stats(&self) -> &NodeStats {
+        &self.stats
+    }
+
+    pub(crate) fn stats_arc(&self) -> Arc<NodeStats> {
+        self.stats.clone()
+    }
+
+    /// Cancelled when the flow is being torn down: blocked sends and retry waits give up.
+    pub fn abort(&self) -> &CancellationToken {
+        &self.abort
+    }
+
+    /// Whether anything is wired to `port`.
+    pub fn is_connected(&self, port: &str) -> bool {
+        self.outputs.is_connected(port)
+    }
+
+    /// Sends a message out of `port` (counted as emitted), waiting while downstream is full.
+    pub async fn emit(&self, port: &str, message: Message) -> Result<(), Closed> {
+        self.stats.add_emitted();
+        self.send_raw(port, message).await
+    }
+
+    async fn send_raw(&self, port: &str, message: Message) -> Result<(), Closed> {
+        tokio::select! {
+            res = self.outputs.send(port, message) => {
+                if let Err(closed) = res {
+                    tracing::error!(flow = %self.info.flow, node = %self.info.node, port = closed.port,
+                        "Downstream input closed; message not delivered.");
+                    return Err(closed);
+                }
+                Ok(())
+            }
+            _ = self.abort.cancelled() => {
+                tracing::warn!(flow = %self.info.flow, node = %self.info.node, port,
+                    "Flow torn down while downstream was full; message not delivered.");
+                Err(Closed { port: if port == ERROR { ERROR } else { super::port::OUT } })
+            }
+        }
+    }
+
+    /// Publishes a live event (ignored when nobody listens).
+    pub fn publish(&self, event: FlowEvent) {
+        let _ = self.events.send(event);
+    }
+
+    /// Handles the final failure of one input message according to the node's error-handling
+    /// policy: counts it, logs it, sends the error record to the error port, publishes it, and
+    /// says whether the node must stop (`stopService`).
+    pub async fn fail(
+        &self,
+        policy: &ErrorHandling,
+        fin: FinalFailure,
+        input: &Message,
+    ) -> FailureOutcome {
+        let failure = &fin.failure;
+        let actions = policy.actions(failure.error_type);
+        self.stats.add_error(LastError::from_failure(failure));
+        if actions.log {
+            tracing::warn!(
+                flow = %self.info.flow,
+                node = %self.info.node,
+                error.type = failure.error_type.as_str(),
+                error.code = %failure.code,
+                attempts = fin.attempts,
+                condition = fin.condition.as_str(),
+                message_id = %input.id,
+                "Message failed: {}", failure.message
+            );
+        }
+        let record = error_record(
+            &RecordSource {
+                flow: &self.info.flow,
+                node: &self.info.node,
+                component: self.info.component,
+            },
+            &fin,
+            input,
+        );
+        if actions.send_to_error_port {
+            let msg = error_message(&record, failure, input);
+            let _ = self.send_raw(ERROR, msg).await;
+        }
+        self.publish(FlowEvent::Error {
+            node: self.info.node.to_string(),
+            record,
+        });
+        if actions.stop_service {
+            tracing::error!(flow = %self.info.flow, node = %self.info.node,
+                error.type = failure.error_type.as_str(), "Stopping node (stopService).");
+            FailureOutcome::StopService {
+                reason: failure.to_string(),
+            }
+        } else {
+            FailureOutcome::Continue
+        }
+    }
+}
+
+/// Everything a running node gets from the engine.
+#[derive(Debug)]
+pub struct NodeContext {
+    pub(crate) emitter: Emitter,
+    pub(crate) input: Option<mpsc::Receiver<Message>>,
+    pub(crate) control: Option<mpsc::Receiver<Control>>,
+    pub(crate) shutdown: CancellationToken,
+    pub(crate) mode: RunMode,
+    pub(crate) print_displays: bool,
+}
+
+impl NodeContext {
+    /// Who this node is.
+    pub fn info(&self) -> &NodeInfo {
+        self.emitter.info()
+    }
+
+    /// The node's live counters and history.
+    pub fn stats(&self) -> &NodeStats {
+        self.emitter.stats()
+    }
+
+    /// The next input message (counted as received), or `None` once every upstream has ended.
+    pub async fn recv(&mut self) -> Option<Message> {
+        let msg = self.input.as_mut()?.recv().await?;
+        self.emitter.stats.add_received();
+        Some(msg)
+    }
+
+    /// A handle for emitting and routing failures, cloneable into concurrent work.
+    pub fn emitter(&self) -> Emitter {
+        self.emitter.clone()
+    }
+
+    /// Sends a message out of `port`.
+    pub async fn emit(&self, port: &str, message: Message) -> Result<(), Closed> {
+        self.emitter.emit(port, message).await
+    }
+
+    /// Cancelled when the flow is asked to stop: sources stop producing; other nodes go on until
+    /// their input closes.
+    pub fn shutdown(&self) -> &CancellationToken {
+        &self.shutdown
+    }
+
+    /// Cancelled when the flow is torn down (after the drain period): give up waiting.
+    pub fn abort(&self) -> &CancellationToken {
+        self.emitter.abort()
+    }
+
+    /// Run-time commands for this node (Feeder sends), when the flow accepts them.
+    pub fn control(&mut self) -> Option<&mut mpsc::Receiver<Control>> {
+        self.control.as_mut()
+    }
+
+    /// How the flow runs.
+    pub fn mode(&self) -> RunMode {
+        self.mode
+    }
+
+    /// Whether Displays print each message as a JSON line on stdout (headless runs).
+    pub fn print_displays(&self) -> bool {
+        self.print_displays
+    }
+}

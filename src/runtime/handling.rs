@@ -1,0 +1,489 @@
+//! Error-handling configuration, the retry loop and the error record (design §6).
+//!
+//! Every component that can fail carries an `errorHandling` property whose schema is
+//! `component-schema/error-handling.schema.json`. For each of Fiorano's four error types it sets
+//! the remedial actions: `log`, `sendToErrorPort`, `stopService` and `retry`.
+//!
+//! Decisions (documented in the README):
+//! - `retry.maxAttempts` counts every attempt, the first included (as the AWS SDKs do).
+//! - By default a retry only repeats failures that say a retry can help (`retryableOnly`):
+//!   throttling, 5xx and connection problems, but not a function error or a missing function.
+//! - A server's `Retry-After` wins over the computed interval.
+//! - While retries remain, nothing is routed; the error port and the log see the final outcome
+//!   once (condition `RetriesExhausted` when more than one attempt was made, `Failure` when the
+//!   first failure was final, `Stopped` when the flow stopped during a retry wait).
+
+use std::future::Future;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use tokio_util::sync::CancellationToken;
+
+use super::error::{ErrorType, Failure};
+use crate::message::{Message, format_time};
+
+/// Remedial actions for every error type (the `errorHandling` property).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ErrorHandling {
+    /// The message cannot become a request (bad JSON, too large, rejected as invalid content).
+    #[serde(default = "ErrorActions::routed")]
+    pub invalid_request: ErrorActions,
+    /// The call failed (function error, unknown function, throttling, service errors).
+    #[serde(default = "ErrorActions::routed_with_retry")]
+    pub request_processing: ErrorActions,
+    /// The response cannot become a message (undecodable in the configured charset).
+    #[serde(default = "ErrorActions::routed")]
+    pub response_generation: ErrorActions,
+    /// Endpoint unreachable, timeouts, credentials.
+    #[serde(default = "ErrorActions::routed_with_connection_retry")]
+    pub connection: ErrorActions,
+}
+
+impl Default for ErrorHandling {
+    fn default() -> Self {
+        ErrorHandling {
+            invalid_request: ErrorActions::routed(),
+            request_processing: ErrorActions::routed_with_retry(),
+            response_generation: ErrorActions::routed(),
+            connection: ErrorActions::routed_with_connection_retry(),
+        }
+    }
+}
+
+impl ErrorHandling {
+    /// The actions for one error type.
+    pub fn actions(&self, error_type: ErrorType) -> &ErrorActions {
+        match error_type {
+            ErrorType::InvalidRequest => &self.invalid_request,
+            ErrorType::RequestProcessing => &self.request_processing,
+            ErrorType::ResponseGeneration => &self.response_generation,
+            ErrorType::Connection => &self.connection,
+        }
+    }
+
+    /// How long to wait before attempt `attempts + 1`, or `None` when the failure is final.
+    pub fn retry_delay(&self, failure: &Failure, attempts: u32) -> Option<Duration> {
+        let retry = self.actions(failure.error_type).retry.as_ref()?;
+        if !retry.enabled || attempts >= retry.max_attempts {
+            return None;
+        }
+        if retry.retryable_only && !failure.retryable {
+            return None;
+        }
+        Some(
+            failure
+                .retry_after
+                .unwrap_or_else(|| retry.interval(attempts)),
+        )
+    }
+}
+
+/// Remedial actions for one error type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ErrorActions {
+    /// Log the error (with the node id, error type and code; never the payload or secrets).
+    #[serde(default = "yes")]
+    pub log: bool,
+    /// Send an error record to the `error` port.
+    #[serde(default = "yes")]
+    pub send_to_error_port: bool,
+    /// Stop this node after the error has been logged and routed; the rest of the flow runs on.
+    #[serde(default)]
+    pub stop_service: bool,
+    /// Try the request again before giving up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<Retry>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl ErrorActions {
+    /// Log and send to the error port; no retry.
+    pub fn routed() -> Self {
+        ErrorActions {
+            log: true,
+            send_to_error_port: true,
+            stop_service: false,
+            retry: None,
+        }
+    }
+
+    /// Log, send to the error port, and retry retryable failures (throttling, 5xx).
+    pub fn routed_with_retry() -> Self {
+        ErrorActions {
+            retry: Some(Retry::default()),
+            ..Self::routed()
+        }
+    }
+
+    /// Log, send to the error port, and retry connection problems a little longer.
+    pub fn routed_with_connection_retry() -> Self {
+        ErrorActions {
+            retry: Some(Retry {
+                max_attempts: 5,
+                ..Retry::default()
+            }),
+            ..Self::routed()
+        }
+    }
+}
+
+/// The retry action: how often and how far apart.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Retry {
+    /// Whether to retry at all.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Attempts in all, the first included.
+    #[serde(default = "Retry::default_max_attempts")]
+    pub max_attempts: u32,
+    /// Wait before the second attempt, in milliseconds.
+    #[serde(default = "Retry::default_interval_ms")]
+    pub interval_ms: u64,
+    /// Each further wait is the previous one times this factor.
+    #[serde(default = "Retry::default_backoff_multiplier")]
+    pub backoff_multiplier: f64,
+    /// The longest wait between attempts, in milliseconds.
+    #[serde(default = "Retry::default_max_interval_ms")]
+    pub max_interval_ms: u64,
+    /// Only retry failures that say a retry can help (throttling, 5xx, connection problems).
+    #[serde(default = "yes")]
+    pub retryable_only: bool,
+}
+
+impl Default for Retry {
+    fn default() -> Self {
+        Retry {
+            enabled: true,
+            max_attempts: Self::default_max_attempts(),
+            interval_ms: Self::default_interval_ms(),
+            backoff_multiplier: Self::default_backoff_multiplier(),
+            max_interval_ms: Self::default_max_interval_ms(),
+            retryable_only: true,
+        }
+    }
+}
+
+impl Retry {
+    fn default_max_attempts() -> u32 {
+        3
+    }
+    fn default_interval_ms() -> u64 {
+        1000
+    }
+    fn default_backoff_multiplier() -> f64 {
+        2.0
+    }
+    fn default_max_interval_ms() -> u64 {
+        30_000
+    }
+
+    /// The wait after `attempts` failed attempts (1 → `intervalMs`, then times the multiplier),
+    /// capped at `maxIntervalMs`.
+    pub fn interval(&self, attempts: u32) -> Duration {
+        let exponent = attempts.saturating_sub(1).min(64) as i32;
+        let ms = self.interval_ms as f64 * self.backoff_multiplier.max(1.0).powi(exponent);
+        Duration::from_millis(ms.min(self.max_interval_ms as f64).max(0.0) as u64)
+    }
+}
+
+/// How a message's handling ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Condition {
+    /// The first failure was final (not retryable, or retries are off).
+    Failure,
+    /// Every allowed attempt failed.
+    RetriesExhausted,
+    /// The flow stopped while a retry was waiting.
+    Stopped,
+}
+
+impl Condition {
+    /// The name used in error records.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Condition::Failure => "Failure",
+            Condition::RetriesExhausted => "RetriesExhausted",
+            Condition::Stopped => "Stopped",
+        }
+    }
+}
+
+/// The final failure of an operation run with [`with_retries`].
+#[derive(Debug, Clone)]
+pub struct FinalFailure {
+    /// The last failure seen.
+    pub failure: Failure,
+    /// Attempts made.
+    pub attempts: u32,
+    /// Why handling ended.
+    pub condition: Condition,
+}
+
+/// Runs `attempt` until it succeeds or the policy says the failure is final. `attempt` gets the
+/// 1-based attempt number. Waits are cut short by `abort`, which ends with `Condition::Stopped`.
+pub async fn with_retries<T, F, Fut>(
+    policy: &ErrorHandling,
+    abort: &CancellationToken,
+    mut attempt: F,
+) -> Result<(T, u32), FinalFailure>
+where
+    F: FnMut(u32) -> Fut,
+    Fut: Future<Output = Result<T, Failure>>,
+{
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        match attempt(attempts).await {
+            Ok(value) => return Ok((value, attempts)),
+            Err(failure) => {
+                let Some(delay) = policy.retry_delay(&failure, attempts) else {
+                    let condition = if attempts > 1 {
+                        Condition::RetriesExhausted
+                    } else {
+                        Condition::Failure
+                    };
+                    return Err(FinalFailure {
+                        failure,
+                        attempts,
+                        condition,
+                    });
+                };
+                tracing::debug!(
+                    attempts,
+                    delay_ms = delay.as_millis() as u64,
+                    code = %failure.code,
+                    "Retrying after failure."
+                );
+                tokio::select! {
+                    _ = tokio::time::sleep(delay) => {}
+                    _ = abort.cancelled() => {
+                        return Err(FinalFailure { failure, attempts, condition: Condition::Stopped });
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Who produced an error record.
+#[derive(Debug, Clone)]
+pub struct RecordSource<'a> {
+    /// Flow id.
+    pub flow: &'a str,
+    /// Node id.
+    pub node: &'a str,
+    /// Component type.
+    pub component: &'a str,
+}
+
+/// Builds the error record of design §6: Fiorano's fault merged with a Lambda Destinations
+/// execution record. The input message is kept whole under `inputMessage`, so nothing is lost.
+pub fn error_record(source: &RecordSource<'_>, fin: &FinalFailure, input: &Message) -> Value {
+    let failure = &fin.failure;
+    let mut request_context = failure.request_context.clone();
+    request_context.insert("approximateInvokeCount".into(), json!(fin.attempts));
+    let mut record = Map::new();
+    record.insert("version".into(), json!("1.0"));
+    record.insert("timestamp".into(), json!(format_time(&chrono::Utc::now())));
+    record.insert("condition".into(), json!(fin.condition.as_str()));
+    record.insert(
+        "error".into(),
+        json!({
+            "type": failure.error_type.as_str(),
+            "code": failure.code,
+            "message": failure.message,
+            "retryable": failure.retryable,
+        }),
+    );
+    record.insert(
+        "component".into(),
+        json!({"flow": source.flow, "node": source.node, "type": source.component}),
+    );
+    record.insert("requestContext".into(), Value::Object(request_context));
+    if let Some(ctx) = &failure.response_context {
+        record.insert("responseContext".into(), ctx.clone());
+    }
+    record.insert(
+        "requestPayload".into(),
+        failure
+            .request_payload
+            .clone()
+            .unwrap_or_else(|| input.body_value()),
+    );
+    if let Some(payload) = &failure.response_payload {
+        record.insert("responsePayload".into(), payload.clone());
+    }
+    record.insert("inputMessage".into(), input.to_json());
+    Value::Object(record)
+}
+
+/// The message sent to the error port: the record as a JSON body, the input's properties plus
+/// `error.type` and `error.code`.
+pub fn error_message(record: &Value, failure: &Failure, input: &Message) -> Message {
+    let body = serde_json::to_vec(record).expect("a record always serialises");
+    let mut msg = input.derive(body, Some("application/json".into()));
+    msg.properties
+        .insert("error.type".into(), json!(failure.error_type.as_str()));
+    msg.properties
+        .insert("error.code".into(), json!(failure.code));
+    msg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    fn throttled() -> Failure {
+        Failure::new(
+            ErrorType::RequestProcessing,
+            "TooManyRequestsException",
+            "slow down",
+        )
+        .retryable(true)
+    }
+
+    fn fast_policy(max_attempts: u32) -> ErrorHandling {
+        let mut p = ErrorHandling::default();
+        p.request_processing.retry = Some(Retry {
+            max_attempts,
+            interval_ms: 1,
+            max_interval_ms: 5,
+            ..Retry::default()
+        });
+        p
+    }
+
+    #[test]
+    fn defaults_follow_fiorano_log_and_error_port_everywhere() {
+        let p = ErrorHandling::default();
+        for t in ErrorType::ALL {
+            let a = p.actions(t);
+            assert!(a.log && a.send_to_error_port && !a.stop_service, "{t}");
+        }
+        assert!(p.invalid_request.retry.is_none());
+        assert!(p.response_generation.retry.is_none());
+        assert_eq!(p.connection.retry.as_ref().unwrap().max_attempts, 5);
+        // serde defaults agree with Default.
+        let from_empty: ErrorHandling = serde_json::from_str("{}").unwrap();
+        assert_eq!(from_empty, p);
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let r = Retry {
+            interval_ms: 100,
+            backoff_multiplier: 2.0,
+            max_interval_ms: 350,
+            ..Retry::default()
+        };
+        assert_eq!(r.interval(1), Duration::from_millis(100));
+        assert_eq!(r.interval(2), Duration::from_millis(200));
+        assert_eq!(r.interval(3), Duration::from_millis(350));
+        assert_eq!(r.interval(60), Duration::from_millis(350));
+    }
+
+    #[test]
+    fn retry_after_wins_and_non_retryable_is_final() {
+        let p = ErrorHandling::default();
+        let f = throttled().with_retry_after(Some(Duration::from_secs(7)));
+        assert_eq!(p.retry_delay(&f, 1), Some(Duration::from_secs(7)));
+        let unhandled = Failure::new(ErrorType::RequestProcessing, "Unhandled", "boom");
+        assert_eq!(p.retry_delay(&unhandled, 1), None);
+        assert_eq!(
+            p.retry_delay(&throttled(), 3),
+            None,
+            "3 attempts is the default cap"
+        );
+        let bad = Failure::new(ErrorType::InvalidRequest, "InvalidJson", "x").retryable(true);
+        assert_eq!(
+            p.retry_delay(&bad, 1),
+            None,
+            "no retry action for invalid requests"
+        );
+    }
+
+    #[tokio::test]
+    async fn retries_until_success() {
+        let calls = AtomicU32::new(0);
+        let (value, attempts) = with_retries(&fast_policy(3), &CancellationToken::new(), |n| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            async move { if n < 3 { Err(throttled()) } else { Ok("done") } }
+        })
+        .await
+        .unwrap();
+        assert_eq!((value, attempts), ("done", 3));
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn exhausted_retries_report_attempts_and_condition() {
+        let fin = with_retries(&fast_policy(4), &CancellationToken::new(), |_| async {
+            Err::<(), _>(throttled())
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(fin.attempts, 4);
+        assert_eq!(fin.condition, Condition::RetriesExhausted);
+        let fin = with_retries(&fast_policy(4), &CancellationToken::new(), |_| async {
+            Err::<(), _>(Failure::new(ErrorType::RequestProcessing, "Handled", "no"))
+        })
+        .await
+        .unwrap_err();
+        assert_eq!((fin.attempts, fin.condition), (1, Condition::Failure));
+    }
+
+    #[tokio::test]
+    async fn abort_cuts_a_retry_wait_short() {
+        let mut p = fast_policy(10);
+        p.request_processing.retry.as_mut().unwrap().interval_ms = 3_600_000;
+        p.request_processing.retry.as_mut().unwrap().max_interval_ms = 3_600_000;
+        let abort = CancellationToken::new();
+        abort.cancel();
+        let fin = with_retries(&p, &abort, |_| async { Err::<(), _>(throttled()) })
+            .await
+            .unwrap_err();
+        assert_eq!((fin.attempts, fin.condition), (1, Condition::Stopped));
+    }
+
+    #[test]
+    fn record_carries_destinations_fields_and_the_input() {
+        let input = Message::new("{\"name\":\"World\"}").with_property("orderId", 42);
+        let failure = Failure::new(ErrorType::RequestProcessing, "Unhandled", "boom")
+            .with_request_context("functionName", "hello")
+            .with_response_context(json!({"statusCode": 200, "functionError": "Unhandled"}))
+            .with_response_payload(json!({"errorMessage": "boom"}));
+        let fin = FinalFailure {
+            failure: failure.clone(),
+            attempts: 3,
+            condition: Condition::RetriesExhausted,
+        };
+        let src = RecordSource {
+            flow: "f",
+            node: "lambda1",
+            component: "lambda",
+        };
+        let record = error_record(&src, &fin, &input);
+        assert_eq!(record["condition"], "RetriesExhausted");
+        assert_eq!(record["error"]["type"], "requestProcessing");
+        assert_eq!(record["error"]["code"], "Unhandled");
+        assert_eq!(record["component"]["node"], "lambda1");
+        assert_eq!(record["requestContext"]["approximateInvokeCount"], 3);
+        assert_eq!(record["requestContext"]["functionName"], "hello");
+        assert_eq!(record["requestPayload"]["name"], "World");
+        assert_eq!(record["responsePayload"]["errorMessage"], "boom");
+        assert_eq!(record["inputMessage"]["id"], input.id.as_str());
+        let msg = error_message(&record, &failure, &input);
+        assert_eq!(msg.properties["orderId"], 42);
+        assert_eq!(msg.properties["error.type"], "requestProcessing");
+        assert_eq!(msg.properties["error.code"], "Unhandled");
+        assert_eq!(msg.content_type.as_deref(), Some("application/json"));
+    }
+}

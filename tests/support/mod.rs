@@ -1,0 +1,72 @@
+//! Test support for lambdaflow's integration tests: real emulators on free loopback ports.
+//!
+//! Use it from a test file of the root crate with `mod support;`.
+//!
+//! - [`free_port`]: a free TCP port on 127.0.0.1.
+//! - [`LambdaEmulator`]: the demo functions of `functions/` served by `cargo lambda watch`
+//!   (real Lambda runtime, real function code). [`LambdaEmulator::shared`] gives one per test
+//!   binary.
+//! - [`MotoServer`]: `moto_server` as the Lambda control plane (ListFunctions, versions,
+//!   aliases, `Event` → 202, `DryRun` → 204), with seeding helpers.
+//! - [`lambda_client`] / [`lambda_config`]: an `aws-sdk-lambda` client for either, with dummy
+//!   credentials `test`/`test` in `us-east-1`.
+//! - [`http`]: a raw HTTP/1.1 client, to look at status codes and headers the SDK hides.
+//!
+//! Nothing is skipped: when `cargo lambda` or `moto_server` is missing, starting it panics with
+//! the install command (`scripts/install-test-deps.sh`). Every process started here runs under
+//! `supervise.sh`, which stops it and its descendants when the test process exits, so no
+//! emulator survives the test run (see [`process`]).
+//!
+//! How the two emulators differ from AWS Lambda is measured in functions/README.md.
+
+// Each test binary compiles this module and uses only part of it.
+#![allow(dead_code)]
+
+pub mod http;
+pub mod lambda_emulator;
+pub mod moto;
+pub mod process;
+pub mod zip;
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+
+use aws_sdk_lambda::config::{BehaviorVersion, Credentials, Region};
+
+pub use lambda_emulator::LambdaEmulator;
+pub use moto::MotoServer;
+
+/// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then released).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .unwrap_or_else(|e| panic!("cannot bind 127.0.0.1:0 to find a free port: {e}"))
+}
+
+/// The root of the lambdaflow repository (the root crate's manifest dir).
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// An `aws-sdk-lambda` config builder for `endpoint`: region `us-east-1`, static credentials
+/// `test`/`test`, latest behaviour version. Add a retry config, timeouts or interceptors, then
+/// `aws_sdk_lambda::Client::from_conf(builder.build())`.
+pub fn lambda_config(endpoint: &str) -> aws_sdk_lambda::config::Builder {
+    aws_sdk_lambda::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new(
+            "test",
+            "test",
+            None,
+            None,
+            "lambdaflow-tests",
+        ))
+        .endpoint_url(endpoint)
+}
+
+/// An `aws-sdk-lambda` client for `endpoint` with [`lambda_config`]'s settings.
+pub fn lambda_client(endpoint: &str) -> aws_sdk_lambda::Client {
+    aws_sdk_lambda::Client::from_conf(lambda_config(endpoint).build())
+}
