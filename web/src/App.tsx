@@ -14,6 +14,7 @@ import { DesignerContext, type DesignerContextValue, type InspectorTab } from '.
 import { canRedo, canUndo } from './lib/history';
 import { currentSnapshot, editorReducer, emptyEditor, isDirty, toFlowDocument } from './lib/editor';
 import { issueCount, issuesFromDetails } from './lib/issues';
+import { flowIdProblem } from './lib/ids';
 import { parseFlowDocument } from './lib/model';
 import { initialRuntime, parseFlowEvent, runtimeReducer } from './lib/runtime';
 import { stripWriteOnly } from './lib/schema';
@@ -364,6 +365,11 @@ export function App() {
         return;
       }
       const flow = parsed.flow;
+      const idProblem = flowIdProblem(flow.id);
+      if (idProblem) {
+        toast('error', `“${file.name}” has an unusable flow id “${flow.id}”: ${idProblem}`);
+        return;
+      }
       const doImport = () => {
         dispatch({ type: 'load', flow, saved: false });
         rdispatch({ type: 'reset' });
