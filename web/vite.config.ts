@@ -26,5 +26,7 @@ export default defineConfig({
     include: ['src/**/*.test.{ts,tsx}'],
     setupFiles: ['src/test/setup.ts'],
     css: false,
+    // CI machines are small and may be busy: be patient rather than flaky
+    testTimeout: 20_000,
   },
 });
