@@ -39,6 +39,9 @@ export function sleep(ms) {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/** Thrown by a waitFor check to stop waiting at once (the process being waited for died). */
+export class FatalError extends Error {}
+
 export async function waitFor(what, check, { timeoutMs = 60_000, intervalMs = 200 } = {}) {
   const deadline = Date.now() + timeoutMs;
   let last;
@@ -46,6 +49,7 @@ export async function waitFor(what, check, { timeoutMs = 60_000, intervalMs = 20
     try {
       if (await check()) return;
     } catch (e) {
+      if (e instanceof FatalError) throw e;
       last = e;
     }
     await sleep(intervalMs);
@@ -109,7 +113,7 @@ export async function startServer() {
     await waitFor(
       'lambdaflow serve /api/health',
       async () => {
-        if (proc.exited) throw new Error(`lambdaflow serve exited (${JSON.stringify(proc.exited)}):\n${proc.log()}`);
+        if (proc.exited) throw new FatalError(`lambdaflow serve exited (${JSON.stringify(proc.exited)}):\n${proc.log()}`);
         const res = await fetch(`${url}/api/health`);
         return res.ok;
       },

@@ -12,7 +12,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { freePort, sleep, startProcess, waitFor, webDir } from './harness.mjs';
+import { FatalError, freePort, sleep, startProcess, waitFor, webDir } from './harness.mjs';
 
 const root = path.resolve(webDir, '..');
 
@@ -57,7 +57,7 @@ if (!endpoint) {
     await waitFor(
       'the Lambda emulator to answer hello',
       async () => {
-        if (emulator.exited) throw new Error(`emulator exited ${JSON.stringify(emulator.exited)}:\n${emulator.log().slice(-4000)}`);
+        if (emulator.exited) throw new FatalError(`emulator exited ${JSON.stringify(emulator.exited)}:\n${emulator.log().slice(-4000)}`);
         return probeHello(endpoint);
       },
       { timeoutMs: 15 * 60_000, intervalMs: 1000 },
