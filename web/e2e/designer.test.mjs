@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
-import { dragFromPalette, openNode, shot, startBrowser, startServer, unexpectedProblems, waitFor, wire } from './harness.mjs';
+import { closeInspector, dragFromPalette, openNode, shot, startBrowser, startServer, unexpectedProblems, waitFor, wire } from './harness.mjs';
 
 const FLOW_ID = 'e2e-hello';
 const TIMEOUT = 30_000;
@@ -211,6 +211,29 @@ test('export downloads the flow as JSON without secrets', async () => {
   assert.equal(flow.rev, undefined);
   assert.equal(flow.nodes.length, 4);
   assert.ok(!text.includes('secretsSet'));
+});
+
+test('keyboard: add from the palette, delete with the Delete key, undo and redo', async () => {
+  await page.getByTestId('new-flow').click();
+  await page.getByTestId('new-flow-name').fill('E2E keys');
+  await page.getByTestId('new-flow-create').click();
+  await page.getByTestId('canvas-empty').waitFor();
+  await page.getByTestId('palette-display').focus();
+  await page.keyboard.press('Enter');
+  await page.getByTestId('node-display1').waitFor();
+  await closeInspector(page);
+  // focus the node the way a keyboard user does, select it, delete it
+  await page.locator('.react-flow__node[data-id="display1"]').focus();
+  await page.keyboard.press('Enter');
+  await page.getByTestId('inspector').waitFor();
+  await page.locator('.react-flow__node[data-id="display1"]').focus();
+  await page.keyboard.press('Delete');
+  await page.getByTestId('node-display1').waitFor({ state: 'detached' });
+  await page.keyboard.press('Control+z');
+  await page.getByTestId('node-display1').waitFor();
+  await page.keyboard.press('Control+Shift+z');
+  await page.getByTestId('node-display1').waitFor({ state: 'detached' });
+  await shot(page, 'keyboard-undo-redo');
 });
 
 test('no unexpected console errors along the way', () => {
