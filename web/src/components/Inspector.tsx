@@ -7,6 +7,7 @@ import type { NodeIssue } from '../lib/issues';
 import type { DesignerNode } from '../lib/model';
 import type { RuntimeState } from '../lib/runtime';
 import { DisplayPanel } from './DisplayPanel';
+import { ErrorBoundary } from './ErrorBoundary';
 import { FeederPanel } from './FeederPanel';
 import { typeIcon } from './NodeCard';
 
@@ -45,6 +46,7 @@ export const Inspector = forwardRef<HTMLInputElement, InspectorProps>(function I
   let body: ReactNode;
   if (tab === 'properties') {
     body = descriptor ? (
+      <ErrorBoundary what="property sheet" resetKey={`${node.id}:${descriptor.type}`}>
       <Suspense fallback={<p className="lf-note">Loading the property sheet…</p>}>
       <PropertySheet
         descriptor={descriptor}
@@ -58,6 +60,7 @@ export const Inspector = forwardRef<HTMLInputElement, InspectorProps>(function I
         onClearSecret={p.onClearSecret}
       />
       </Suspense>
+      </ErrorBoundary>
     ) : (
       <p className="lf-note lf-note--error">The server does not know the component type “{node.data.type}”. Delete this node or change the flow file.</p>
     );

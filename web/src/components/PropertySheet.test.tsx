@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ComponentDescriptor, JsonObject } from '../api/types';
 import type { NodeIssue } from '../lib/issues';
 import { feederDescriptor, lambdaDescriptor } from '../test/fixtures';
+import { ErrorBoundary } from './ErrorBoundary';
 import { PropertySheet, withSecretWidgets } from './PropertySheet';
 
 function Harness(props: {
@@ -224,5 +225,19 @@ describe('feeder schema', () => {
     render(<Harness descriptor={feederDescriptor} />);
     expect(screen.getByText('Messages')).toBeTruthy();
     expect(screen.getByLabelText(/History size/)).toBeTruthy();
+  });
+});
+
+describe('a schema the sheet cannot render', () => {
+  it('shows what is wrong instead of breaking the designer', () => {
+    const quiet = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const broken: ComponentDescriptor = { ...lambdaDescriptor, schema: { type: 'object', properties: { x: { $ref: 'elsewhere.json' } } } };
+    render(
+      <ErrorBoundary what="property sheet">
+        <Harness descriptor={broken} />
+      </ErrorBoundary>,
+    );
+    expect(screen.getByRole('alert').textContent).toMatch(/The property sheet cannot be shown/);
+    quiet.mockRestore();
   });
 });
