@@ -1,7 +1,7 @@
 // One message in full: Body and Properties tabs; JSON pretty-printed, base64 labelled as such.
 import { useId, useState } from 'react';
 import type { Message } from '../api/types';
-import { formatTime, isErrorMessage, renderBody } from '../lib/message';
+import { errorSummary, formatTime, isErrorMessage, renderBody } from '../lib/message';
 
 export function MessageView({ message, label }: { message: Message; label?: string }) {
   const [tab, setTab] = useState<'body' | 'properties'>('body');
@@ -9,6 +9,7 @@ export function MessageView({ message, label }: { message: Message; label?: stri
   const body = renderBody(message);
   const props = Object.entries(message.properties ?? {});
   const isError = isErrorMessage(message);
+  const summary = isError ? errorSummary(message) : null;
   return (
     <div className={`lf-message${isError ? ' is-error' : ''}`} data-testid="message-view">
       <div className="lf-message-head">
@@ -17,6 +18,11 @@ export function MessageView({ message, label }: { message: Message; label?: stri
         <span className="lf-pill">{message.contentType || 'no content type'}</span>
         {message.timestamp && <time className="lf-muted" dateTime={message.timestamp}>{formatTime(message.timestamp)}</time>}
       </div>
+      {summary && (
+        <p className="lf-error-summary" data-testid="error-summary">
+          {summary}
+        </p>
+      )}
       <div className="lf-tabs lf-tabs--small" role="tablist" aria-label="Message parts">
         <button type="button" role="tab" id={`${id}-b`} aria-selected={tab === 'body'} aria-controls={`${id}-bp`} className="lf-tab" onClick={() => setTab('body')}>
           Body

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { base64ByteLength, checkJson, isErrorMessage, isJsonContentType, preview, propertiesFromRows, renderBody, rowsFromProperties } from './message';
+import { base64ByteLength, errorSummary, checkJson, isErrorMessage, isJsonContentType, preview, propertiesFromRows, renderBody, rowsFromProperties } from './message';
 
 describe('message bodies', () => {
   it('knows JSON content types', () => {
@@ -54,5 +54,20 @@ describe('message bodies', () => {
   it('recognises error records by their error.type property', () => {
     expect(isErrorMessage({ properties: { 'error.type': 'requestProcessing' } })).toBe(true);
     expect(isErrorMessage({ properties: {} })).toBe(false);
+  });
+});
+
+describe('error records', () => {
+  const record = {
+    body: JSON.stringify({ version: '1.0', error: { type: 'requestProcessing', code: 'Unhandled', message: 'boom' } }),
+    properties: { 'error.type': 'requestProcessing', 'error.code': 'Unhandled' },
+  };
+  it('summarises the error', () => {
+    expect(errorSummary(record)).toBe('requestProcessing · Unhandled: boom');
+    expect(errorSummary({ body: '{"a":1}' })).toBeNull();
+    expect(errorSummary({ body: 'nope' })).toBeNull();
+  });
+  it('previews an error record by its error', () => {
+    expect(preview(record)).toBe('✗ requestProcessing · Unhandled: boom');
   });
 });

@@ -67,8 +67,12 @@ export function renderBody(msg: Pick<Message, 'body' | 'bodyEncoding' | 'content
 }
 
 /** One line of the body for lists and node cards. */
-export function preview(msg: Pick<Message, 'body' | 'bodyEncoding'>, max = 80): string {
+export function preview(msg: Pick<Message, 'body' | 'bodyEncoding' | 'properties'>, max = 80): string {
   if (msg.bodyEncoding === 'base64') return `base64 · ${base64ByteLength(msg.body ?? '')} bytes`;
+  if (isErrorMessage(msg)) {
+    const summary = errorSummary(msg);
+    if (summary) return clip(`✗ ${summary}`, max);
+  }
   let text = msg.body ?? '';
   try {
     const parsed: unknown = JSON.parse(text);
@@ -77,8 +81,12 @@ export function preview(msg: Pick<Message, 'body' | 'bodyEncoding'>, max = 80): 
   } catch {
     // plain text
   }
-  text = text.replace(/\s+/g, ' ').trim();
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text || '(empty)';
+  return clip(text, max) || '(empty)';
+}
+
+function clip(text: string, max: number): string {
+  const t = text.replace(/\s+/g, ' ').trim();
+  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
 }
 
 export function formatTime(ts: string | undefined): string {
@@ -139,4 +147,23 @@ export function propertiesFromRows(rows: readonly PropertyRow[]): { properties: 
 /** True when the message came out of an error port (its properties carry `error.type`). */
 export function isErrorMessage(msg: Pick<Message, 'properties'>): boolean {
   return msg.properties !== undefined && msg.properties !== null && 'error.type' in msg.properties;
+}
+
+/** "requestProcessing · Unhandled: boom" for an error record (design §6), or null. */
+export function errorSummary(msg: Pick<Message, 'body' | 'bodyEncoding' | 'properties'>): string | null {
+  if (msg.bodyEncoding === 'base64') return null;
+  let record: unknown;
+  try {
+    record = JSON.parse(msg.body ?? '');
+  } catch {
+    return null;
+  }
+  if (record === null || typeof record !== 'object') return null;
+  const err = (record as Record<string, unknown>).error;
+  if (err === null || typeof err !== 'object') return null;
+  const e = err as Record<string, unknown>;
+  const head = [e.type, e.code].filter((x) => typeof x === 'string' && x !== '').join(' · ');
+  const text = typeof e.message === 'string' ? e.message : '';
+  if (!head && !text) return null;
+  return head && text ? `${head}: ${text}` : head || text;
 }
