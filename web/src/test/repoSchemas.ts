@@ -2,10 +2,10 @@
 // `GET /api/components` serves them: external `$ref`s to sibling schema files bundled into `$defs`.
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { JsonObject } from '../api/types';
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
+// vitest provides __dirname in test modules (jsdom gives import.meta.url an http: scheme)
+const root = path.resolve(__dirname, '..', '..', '..');
 const schemaDir = path.join(root, 'component-schema');
 const formsDir = path.join(root, 'ui-forms');
 
