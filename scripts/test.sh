@@ -30,6 +30,9 @@ cargo test --all-targets
 
 if [ -f web/package.json ] && grep -q '"e2e"' web/package.json; then
   step "Designer: browser end-to-end tests"
+  if ! command -v chromium >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  fi
   cargo build
   (cd web && LAMBDAFLOW_BIN="$root/target/debug/lambdaflow" npm run e2e)
 fi

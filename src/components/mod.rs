@@ -2,10 +2,11 @@
 
 pub mod display;
 pub mod feeder;
+pub mod lambda;
 
 use crate::runtime::ComponentSpec;
 
 /// Every component type, in the order the designer's palette shows them.
 pub fn registry() -> Vec<ComponentSpec> {
-    vec![feeder::spec(), display::spec()]
+    vec![feeder::spec(), lambda::spec(), display::spec()]
 }

@@ -176,14 +176,30 @@ pub fn validate_node_config(
     config: &Value,
     prefix: &str,
 ) -> Result<(), Vec<Diagnostic>> {
-    let diags: Vec<Diagnostic> = compiled
-        .validator
-        .iter_errors(config)
-        .flat_map(|e| schema_diagnostics(&e, prefix))
-        .map(|mut d| {
+    // A field declared only in a conditional branch (`if`/`then`/`else`) that fails there is
+    // also reported by `unevaluatedProperties` as unknown; keep only the specific error.
+    let mut tagged: Vec<(bool, Diagnostic)> = Vec::new();
+    for e in compiled.validator.iter_errors(config) {
+        let unevaluated = matches!(e.kind(), ValidationErrorKind::UnevaluatedProperties { .. });
+        for mut d in schema_diagnostics(&e, prefix) {
             d.node = Some(node.to_owned());
-            d
+            tagged.push((unevaluated, d));
+        }
+    }
+    let specific: Vec<String> = tagged
+        .iter()
+        .filter(|(unevaluated, _)| !unevaluated)
+        .map(|(_, d)| d.pointer.clone())
+        .collect();
+    let diags: Vec<Diagnostic> = tagged
+        .into_iter()
+        .filter(|(unevaluated, d)| {
+            !unevaluated
+                || !specific
+                    .iter()
+                    .any(|p| p == &d.pointer || p.starts_with(&format!("{}/", d.pointer)))
         })
+        .map(|(_, d)| d)
         .collect();
     if !diags.is_empty() {
         return Err(diags);

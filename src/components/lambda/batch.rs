@@ -1,0 +1,288 @@
+//! `payloadFormat: v2` batching: collects messages as Pulsar V2 records until a count, byte or
+//! time trigger fires, and builds the batch's JSON-array payload.
+//!
+//! - Count: `batch.maxRecords` messages (valid or not) make a batch full.
+//! - Bytes: a record that would take the array past `min(batch.maxBytes, request limit)` is
+//!   held back and starts the next batch, so a batch never exceeds the request limit (it is
+//!   split instead). A record that alone exceeds `batch.maxBytes` but not the request limit is
+//!   sent alone; one that alone exceeds the request limit fails as `RequestTooLarge`.
+//! - Time: a batch is sent `batch.maxWaitMs` after its first message arrived.
+//! - A message that cannot become a record (not JSON with `payloadIsJson`) stays in the batch as
+//!   a rejected entry, so outputs keep input order; it is routed to `error` when the batch
+//!   completes and is not part of the payload.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use serde_json::Value;
+use tokio::time::Instant;
+
+use super::config::{LambdaConfig, MetadataField};
+use super::payload::{too_large, v2_record};
+use crate::message::Message;
+use crate::runtime::Failure;
+
+/// One message in a batch: its record (serialised), or why it has none.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// The input message.
+    pub message: Message,
+    /// Its record and the record's JSON text, or the failure that keeps it out of the payload.
+    pub record: Result<(Value, Bytes), Failure>,
+}
+
+/// Collects entries until a trigger fires.
+#[derive(Debug)]
+pub struct Batcher {
+    max_records: usize,
+    max_bytes: usize,
+    request_limit: usize,
+    max_wait: Duration,
+    fields: Vec<MetadataField>,
+    payload_is_json: bool,
+    invocation_type: &'static str,
+    entries: Vec<Entry>,
+    /// Bytes of the JSON array of the valid records so far (`[` and `]` included).
+    bytes: usize,
+    records: usize,
+    /// A record that did not fit; it starts the next batch.
+    carry: Option<Entry>,
+    /// The current batch is full by bytes (a record bigger than `maxBytes` went in alone).
+    full_by_bytes: bool,
+    deadline: Option<Instant>,
+}
+
+impl Batcher {
+    /// A batcher for `config`'s batch settings.
+    pub fn new(config: &LambdaConfig) -> Self {
+        let request_limit = usize::try_from(config.request_limit()).unwrap_or(usize::MAX);
+        let max_bytes = usize::try_from(config.batch.max_bytes)
+            .unwrap_or(usize::MAX)
+            .min(request_limit);
+        Batcher {
+            max_records: config.batch.max_records.max(1) as usize,
+            max_bytes,
+            request_limit,
+            max_wait: Duration::from_millis(config.batch.max_wait_ms),
+            fields: config.metadata_fields.clone(),
+            payload_is_json: config.payload_is_json,
+            invocation_type: config.effective_invocation_type().as_str(),
+            entries: Vec::new(),
+            bytes: 2,
+            records: 0,
+            carry: None,
+            full_by_bytes: false,
+            deadline: None,
+        }
+    }
+
+    /// Adds a message. Never blocks; check [`Batcher::is_full`] before adding more.
+    pub fn push(&mut self, message: Message) {
+        debug_assert!(!self.is_full(), "push into a full batch");
+        let record = v2_record(&message, &self.fields, self.payload_is_json).and_then(|v| {
+            let text = Bytes::from(serde_json::to_vec(&v).expect("a record serialises"));
+            if text.len() + 2 > self.request_limit {
+                Err(too_large(
+                    text.len() + 2,
+                    self.request_limit as u64,
+                    self.invocation_type,
+                ))
+            } else {
+                Ok((v, text))
+            }
+        });
+        let entry = Entry { message, record };
+        if let Ok((_, text)) = &entry.record {
+            let grown = self.grown_by(text.len());
+            if grown > self.max_bytes && self.records > 0 {
+                self.carry = Some(entry);
+                return;
+            }
+            if grown > self.max_bytes {
+                self.full_by_bytes = true;
+            }
+        }
+        self.add(entry);
+    }
+
+    fn grown_by(&self, len: usize) -> usize {
+        self.bytes + len + usize::from(self.records > 0)
+    }
+
+    fn add(&mut self, entry: Entry) {
+        if let Ok((_, text)) = &entry.record {
+            self.bytes = self.grown_by(text.len());
+            self.records += 1;
+        }
+        if self.entries.is_empty() {
+            self.deadline = Some(Instant::now() + self.max_wait);
+        }
+        self.entries.push(entry);
+    }
+
+    /// No message is waiting.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty() && self.carry.is_none()
+    }
+
+    /// The count or byte trigger fired: send before adding more.
+    pub fn is_full(&self) -> bool {
+        self.entries.len() >= self.max_records || self.carry.is_some() || self.full_by_bytes
+    }
+
+    /// When the time trigger fires, if a batch is open.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+
+    /// Takes the current batch; a held-back record starts the next one.
+    pub fn take(&mut self) -> Vec<Entry> {
+        let batch = std::mem::take(&mut self.entries);
+        self.bytes = 2;
+        self.records = 0;
+        self.full_by_bytes = false;
+        self.deadline = None;
+        if let Some(entry) = self.carry.take() {
+            let len = entry.record.as_ref().map(|(_, t)| t.len()).unwrap_or(0);
+            if self.grown_by(len) > self.max_bytes {
+                self.full_by_bytes = true;
+            }
+            self.add(entry);
+        }
+        batch
+    }
+}
+
+/// The JSON array of a batch's valid records.
+pub fn payload(entries: &[Entry]) -> Bytes {
+    let mut out = Vec::with_capacity(2 + entries.len() * 64);
+    out.push(b'[');
+    let mut first = true;
+    for entry in entries {
+        if let Ok((_, text)) = &entry.record {
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            out.extend_from_slice(text);
+        }
+    }
+    out.push(b']');
+    Bytes::from(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn config(v: Value) -> LambdaConfig {
+        let mut base = json!({"functionName": "f", "payloadFormat": "v2", "metadataFields": []});
+        base.as_object_mut()
+            .unwrap()
+            .extend(v.as_object().unwrap().clone());
+        serde_json::from_value(base).unwrap()
+    }
+
+    fn msg(n: usize) -> Message {
+        Message::new(format!("{{\"n\":{n}}}"))
+    }
+
+    #[test]
+    fn count_trigger_fills_at_max_records() {
+        let mut b = Batcher::new(&config(json!({"batch": {"maxRecords": 3}})));
+        for n in 0..3 {
+            assert!(!b.is_full());
+            b.push(msg(n));
+        }
+        assert!(b.is_full());
+        let batch = b.take();
+        assert_eq!(batch.len(), 3);
+        assert_eq!(
+            serde_json::from_slice::<Value>(&payload(&batch)).unwrap(),
+            json!([{"value": {"n": 0}}, {"value": {"n": 1}}, {"value": {"n": 2}}])
+        );
+        assert!(b.is_empty() && !b.is_full());
+    }
+
+    #[test]
+    fn byte_trigger_holds_back_the_record_that_does_not_fit() {
+        // Each record {"value":{"n":N}} is 17 bytes: [r] = 19, [r,r] = 37.
+        let mut b = Batcher::new(&config(
+            json!({"batch": {"maxRecords": 100, "maxBytes": 40}}),
+        ));
+        b.push(msg(1));
+        b.push(msg(2));
+        assert!(!b.is_full());
+        b.push(msg(3));
+        assert!(b.is_full(), "the third record would make 55 bytes");
+        let first = b.take();
+        assert_eq!(first.len(), 2);
+        assert!(payload(&first).len() <= 40);
+        assert!(!b.is_empty(), "the held-back record starts the next batch");
+        let second = b.take();
+        assert_eq!(second[0].message.body_text(), Some("{\"n\":3}"));
+    }
+
+    #[test]
+    fn request_limit_caps_max_bytes_and_too_big_records_fail_alone() {
+        let c = config(json!({
+            "batch": {"maxBytes": 10_000_000},
+            "requestSizeLimits": {"sync": 40}
+        }));
+        let mut b = Batcher::new(&c);
+        b.push(msg(1));
+        b.push(msg(2));
+        b.push(msg(3));
+        assert_eq!(b.take().len(), 2, "split at the 40-byte request limit");
+        let mut b = Batcher::new(&c);
+        b.push(Message::new(format!("\"{}\"", "x".repeat(100))));
+        let batch = b.take();
+        let f = batch[0].record.as_ref().unwrap_err();
+        assert_eq!(f.code, "RequestTooLarge");
+        assert_eq!(&payload(&batch)[..], b"[]");
+    }
+
+    #[test]
+    fn a_record_over_max_bytes_but_under_the_limit_goes_alone() {
+        let mut b = Batcher::new(&config(json!({"batch": {"maxBytes": 10}})));
+        b.push(msg(1));
+        assert!(b.is_full());
+        assert_eq!(b.take().len(), 1);
+    }
+
+    #[test]
+    fn invalid_messages_stay_in_order_but_out_of_the_payload() {
+        let mut b = Batcher::new(&config(json!({})));
+        b.push(msg(1));
+        b.push(Message::new("not json"));
+        b.push(msg(2));
+        let batch = b.take();
+        assert_eq!(batch.len(), 3);
+        assert!(batch[1].record.is_err());
+        assert_eq!(
+            serde_json::from_slice::<Value>(&payload(&batch)).unwrap(),
+            json!([{"value": {"n": 1}}, {"value": {"n": 2}}])
+        );
+    }
+
+    #[test]
+    fn deadline_is_set_by_the_first_message() {
+        let mut b = Batcher::new(&config(json!({"batch": {"maxWaitMs": 250}})));
+        assert!(b.deadline().is_none());
+        let before = Instant::now();
+        b.push(msg(1));
+        let deadline = b.deadline().unwrap();
+        assert!(deadline >= before + Duration::from_millis(250));
+        assert!(deadline <= Instant::now() + Duration::from_millis(250));
+        std::thread::sleep(Duration::from_millis(5));
+        b.push(msg(2));
+        assert_eq!(
+            b.deadline(),
+            Some(deadline),
+            "later messages do not move it"
+        );
+        b.take();
+        assert!(b.deadline().is_none());
+    }
+}

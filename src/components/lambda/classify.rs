@@ -1,0 +1,686 @@
+//! The one place SDK results become failures: [`classify`] maps an `Invoke` result (an
+//! `SdkError<InvokeError>`, or a 200 carrying `X-Amz-Function-Error`) to a [`Failure`] of one of
+//! Fiorano's four error types, with its code, retry hint, `Retry-After` and record context.
+//! [`control_error`] applies the same mapping to the control-plane calls.
+//!
+//! | what | error type | retryable |
+//! |---|---|---|
+//! | 200 + `X-Amz-Function-Error` (`Handled`, `Unhandled`) | requestProcessing | no |
+//! | 400 InvalidRequestContent / InvalidParameterValue, 413, 415 | invalidRequest | no |
+//! | 404 ResourceNotFound, other 4xx | requestProcessing | no |
+//! | 401/403 credential rejections (UnrecognizedClient, InvalidSignature, ExpiredToken, AccessDenied…) | connection | no |
+//! | 429 TooManyRequests (`Retry-After` honoured), 408, 409 | requestProcessing | yes |
+//! | 500 Service, 502, 503, 504 and other 5xx | requestProcessing | yes, except permanent 502s (InvalidRuntime, InvalidZipFile, KMS…, InvalidSubnetID, InvalidSecurityGroupID, EC2AccessDenied) |
+//! | connect failure (refused, DNS), connect or read timeout | connection | yes |
+//! | response the SDK cannot parse | requestProcessing | no |
+//! | 5xx without `x-amzn-errortype` carrying a runtime `{"errorType","errorMessage"}` (how `cargo lambda watch` reports a function error) | requestProcessing, code `Unhandled` | no |
+
+use std::time::Duration;
+
+use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_lambda::operation::RequestId as _;
+use aws_sdk_lambda::operation::invoke::{InvokeError, InvokeOutput};
+use serde_json::{Value, json};
+
+use super::error::LambdaError;
+use super::payload::{Charset, error_payload_value};
+use crate::runtime::{ErrorType, Failure};
+
+/// Longest message text kept from a service or function error.
+const MAX_MESSAGE: usize = 1000;
+
+/// Maps one `Invoke` result: a success passes through; a function error (200 with
+/// `X-Amz-Function-Error`) and every SDK error become a [`Failure`]. The failure's
+/// `requestContext` gets `requestId` when there is one; the caller adds the function context.
+pub fn classify(
+    result: Result<InvokeOutput, SdkError<InvokeError>>,
+    charset: Charset,
+) -> Result<InvokeOutput, Failure> {
+    match result {
+        Ok(out) => match out.function_error() {
+            None => Ok(out),
+            Some(kind) => Err(function_error(&out, kind, charset)),
+        },
+        Err(err) => {
+            let mut d = describe(&err);
+            if let Some(f) = emulated_function_error(&d) {
+                return Err(f);
+            }
+            // A modelled throttle carries `Retry-After` as a member too (mocked errors have
+            // only that).
+            if d.retry_after.is_none()
+                && let Some(InvokeError::TooManyRequestsException(e)) = err.as_service_error()
+            {
+                d.retry_after = e.retry_after_seconds().and_then(parse_retry_after);
+            }
+            let mut f = Failure::new(d.error_type, d.code, d.message)
+                .retryable(d.retryable)
+                .with_retry_after(d.retry_after);
+            if let Some(id) = d.request_id {
+                f = f.with_request_context("requestId", id);
+            }
+            if let Some(status) = d.status {
+                let mut ctx = json!({"statusCode": status});
+                if let Some(t) = &d.error_code_header {
+                    ctx["errorType"] = json!(t);
+                }
+                f = f.with_response_context(ctx);
+            }
+            if let Some(body) = d.body {
+                f = f.with_response_payload(body);
+            }
+            Err(f)
+        }
+    }
+}
+
+/// Maps a control-plane (`ListFunctions`, `ListAliases`, …) error to a [`LambdaError`].
+pub fn control_error<E>(operation: &'static str, err: &SdkError<E>) -> LambdaError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let d = describe(err);
+    match d.error_type {
+        ErrorType::Connection => LambdaError::Connection {
+            node: None,
+            code: d.code,
+            message: d.message,
+            retryable: d.retryable,
+        },
+        _ => LambdaError::Service {
+            node: None,
+            operation,
+            status: d.status,
+            code: d.code,
+            message: d.message,
+            retryable: d.retryable,
+        },
+    }
+}
+
+fn function_error(out: &InvokeOutput, kind: &str, charset: Charset) -> Failure {
+    let bytes = out.payload().map(|b| b.as_ref()).unwrap_or_default();
+    let payload = error_payload_value(charset, bytes);
+    let detail = match (
+        payload.get("errorType").and_then(Value::as_str),
+        payload.get("errorMessage").and_then(Value::as_str),
+    ) {
+        (Some(t), Some(m)) => format!(": {t}: {m}"),
+        (Some(t), None) => format!(": {t}"),
+        (None, Some(m)) => format!(": {m}"),
+        (None, None) => String::new(),
+    };
+    let mut ctx = json!({"statusCode": out.status_code(), "functionError": kind});
+    if let Some(v) = out.executed_version() {
+        ctx["executedVersion"] = json!(v);
+    }
+    let mut f = Failure::new(
+        ErrorType::RequestProcessing,
+        kind,
+        truncate(format!("the function returned an error ({kind}){detail}")),
+    )
+    .with_response_context(ctx)
+    .with_response_payload(payload);
+    if let Some(id) = out.request_id() {
+        f = f.with_request_context("requestId", id);
+    }
+    f
+}
+
+/// Local emulators (`cargo lambda watch`) answer a function error with HTTP 500 and the
+/// runtime's `{"errorType", "errorMessage"}` document, without `X-Amz-Function-Error` or
+/// `x-amzn-errortype`. AWS never answers a service error without `x-amzn-errortype`, so such a
+/// response is the function's error: `Unhandled` (what Lambda reports for an error a runtime
+/// posts), not retried.
+fn emulated_function_error(d: &Described) -> Option<Failure> {
+    if d.error_code_header.is_some() || d.status.is_none_or(|s| s < 500) {
+        return None;
+    }
+    let body = d.body.as_ref()?;
+    let error_type = body.get("errorType")?.as_str()?;
+    let error_message = body
+        .get("errorMessage")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let mut f = Failure::new(
+        ErrorType::RequestProcessing,
+        "Unhandled",
+        truncate(format!(
+            "the function returned an error (Unhandled; the endpoint answered HTTP {} without \
+             X-Amz-Function-Error, as local emulators do): {error_type}: {error_message}",
+            d.status.unwrap_or_default()
+        )),
+    )
+    .with_response_context(json!({"statusCode": d.status, "functionError": "Unhandled"}))
+    .with_response_payload(body.clone());
+    if let Some(id) = &d.request_id {
+        f = f.with_request_context("requestId", id.clone());
+    }
+    Some(f)
+}
+
+/// An SDK error, described.
+struct Described {
+    error_type: ErrorType,
+    code: String,
+    message: String,
+    status: Option<u16>,
+    retryable: bool,
+    retry_after: Option<Duration>,
+    request_id: Option<String>,
+    error_code_header: Option<String>,
+    body: Option<Value>,
+}
+
+impl Described {
+    fn new(error_type: ErrorType, code: &str, message: String, retryable: bool) -> Self {
+        Described {
+            error_type,
+            code: code.to_owned(),
+            message: truncate(message),
+            status: None,
+            retryable,
+            retry_after: None,
+            request_id: None,
+            error_code_header: None,
+            body: None,
+        }
+    }
+}
+
+fn describe<E>(err: &SdkError<E>) -> Described
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let text = || error_chain(err);
+    let mut d = match err {
+        SdkError::ConstructionFailure(_) => Described::new(
+            ErrorType::Connection,
+            "RequestNotBuilt",
+            format!("the request could not be built: {}", text()),
+            false,
+        ),
+        SdkError::TimeoutError(_) => Described::new(
+            ErrorType::Connection,
+            "Timeout",
+            "no response within invokeTimeoutMs".to_owned(),
+            true,
+        ),
+        SdkError::DispatchFailure(dispatch) => {
+            let (code, retryable) = if dispatch.is_timeout() {
+                ("ConnectTimeout", true)
+            } else if dispatch.is_io() {
+                ("ConnectionFailed", true)
+            } else if dispatch.is_user() {
+                ("DispatchFailure", false)
+            } else if is_credentials_error(&text()) {
+                ("CredentialsError", false)
+            } else {
+                ("DispatchFailure", true)
+            };
+            Described::new(ErrorType::Connection, code, text(), retryable)
+        }
+        SdkError::ResponseError(_) => Described::new(
+            ErrorType::RequestProcessing,
+            "MalformedResponse",
+            format!("the response could not be read: {}", text()),
+            false,
+        ),
+        SdkError::ServiceError(service) => {
+            let status = service.raw().status().as_u16();
+            let meta = service.err().meta();
+            let code = meta
+                .code()
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("Http{status}"));
+            let (error_type, retryable) = service_error_type(status, &code);
+            let body: Option<Value> = service
+                .raw()
+                .body()
+                .bytes()
+                .and_then(|b| serde_json::from_slice(b).ok());
+            let body_message = body.as_ref().and_then(|b| {
+                ["message", "Message", "errorMessage", "detail"]
+                    .iter()
+                    .find_map(|k| b.get(*k).and_then(Value::as_str))
+            });
+            let message = meta
+                .message()
+                .or(body_message)
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("HTTP {status} from Lambda"));
+            let mut d = Described::new(error_type, &code, message, retryable);
+            d.status = Some(status);
+            d.error_code_header = meta.code().map(str::to_owned);
+            d.body = body;
+            d
+        }
+        _ => Described::new(ErrorType::Connection, "Unknown", text(), false),
+    };
+    if let Some(raw) = err.raw_response() {
+        d.retry_after = raw.headers().get("retry-after").and_then(parse_retry_after);
+        if d.status.is_none() && !matches!(err, SdkError::ResponseError(_)) {
+            d.status = Some(raw.status().as_u16());
+        }
+    }
+    d.request_id = err.request_id().map(str::to_owned).or_else(|| {
+        err.as_service_error()
+            .and_then(|e| aws_sdk_lambda::operation::RequestId::request_id(e.meta()))
+            .map(str::to_owned)
+    });
+    d
+}
+
+fn service_error_type(status: u16, code: &str) -> (ErrorType, bool) {
+    match code {
+        "InvalidRequestContentException"
+        | "InvalidParameterValueException"
+        | "RequestTooLargeException"
+        | "SerializedRequestEntityTooLargeException"
+        | "UnsupportedMediaTypeException" => (ErrorType::InvalidRequest, false),
+        "UnrecognizedClientException"
+        | "InvalidSignatureException"
+        | "IncompleteSignatureException"
+        | "MissingAuthenticationTokenException"
+        | "InvalidClientTokenId"
+        | "SignatureDoesNotMatch"
+        | "ExpiredTokenException"
+        | "ExpiredToken"
+        | "AccessDeniedException" => (ErrorType::Connection, false),
+        "InvalidRuntimeException"
+        | "InvalidZipFileException"
+        | "InvalidSecurityGroupIDException"
+        | "InvalidSubnetIDException"
+        | "KMSAccessDeniedException"
+        | "KMSDisabledException"
+        | "KMSInvalidStateException"
+        | "KMSNotFoundException"
+        | "EC2AccessDeniedException" => (ErrorType::RequestProcessing, false),
+        _ => match status {
+            413 | 415 => (ErrorType::InvalidRequest, false),
+            401 | 403 => (ErrorType::Connection, false),
+            408 | 409 | 429 => (ErrorType::RequestProcessing, true),
+            s if s >= 500 => (ErrorType::RequestProcessing, true),
+            _ => (ErrorType::RequestProcessing, false),
+        },
+    }
+}
+
+/// The error and its sources, each once, joined by `: ` (Display texts only: no `Debug` dumps).
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(err);
+    while let Some(e) = next {
+        let text = e.to_string();
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
+}
+
+fn is_credentials_error(text: &str) -> bool {
+    let t = text.to_ascii_lowercase();
+    t.contains("credentials") || t.contains("identity")
+}
+
+/// `Retry-After`: delay-seconds (integer or decimal) or an HTTP date.
+fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<f64>() {
+        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let wait = at.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    Some(wait.to_std().unwrap_or(Duration::ZERO))
+}
+
+fn truncate(mut s: String) -> String {
+    if s.len() > MAX_MESSAGE {
+        let mut cut = MAX_MESSAGE;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+        s.push('…');
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_lambda::config::http::HttpResponse;
+    use aws_sdk_lambda::error::ConnectorError;
+    use aws_sdk_lambda::primitives::{Blob, SdkBody};
+    use aws_sdk_lambda::types::ThrottleReason;
+    use aws_sdk_lambda::types::error::{
+        ResourceNotFoundException, ServiceException, TooManyRequestsException,
+    };
+    use aws_smithy_types::error::ErrorMetadata;
+
+    fn utf8() -> Charset {
+        Charset::for_label("utf-8").unwrap()
+    }
+
+    fn raw(status: u16, headers: &[(&str, &str)], body: &str) -> HttpResponse {
+        let mut r = HttpResponse::new(
+            http::StatusCode::from_u16(status).unwrap().into(),
+            SdkBody::from(body.to_owned()),
+        );
+        for (k, v) in headers {
+            r.headers_mut().insert(k.to_string(), v.to_string());
+        }
+        r
+    }
+
+    fn meta(code: &str, message: &str) -> ErrorMetadata {
+        ErrorMetadata::builder()
+            .code(code)
+            .message(message)
+            .custom("aws_request_id", "req-err")
+            .build()
+    }
+
+    fn fail(err: SdkError<InvokeError>) -> Failure {
+        classify(Err(err), utf8()).unwrap_err()
+    }
+
+    #[test]
+    fn success_passes_through() {
+        let out = InvokeOutput::builder().status_code(200).build();
+        assert!(classify(Ok(out), utf8()).is_ok());
+    }
+
+    #[test]
+    fn function_error_on_200_is_a_failure_never_a_success() {
+        for kind in ["Handled", "Unhandled"] {
+            let out = InvokeOutput::builder()
+                .status_code(200)
+                .function_error(kind)
+                .executed_version("7")
+                .payload(Blob::new(
+                    r#"{"errorMessage":"boom","errorType":"DemoFailure"}"#,
+                ))
+                .build();
+            let f = classify(Ok(out), utf8()).unwrap_err();
+            assert_eq!(f.error_type, ErrorType::RequestProcessing);
+            assert_eq!(f.code, kind);
+            assert!(!f.retryable);
+            assert!(f.message.contains("DemoFailure: boom"), "{}", f.message);
+            assert_eq!(
+                f.response_context,
+                Some(json!({"statusCode": 200, "functionError": kind, "executedVersion": "7"}))
+            );
+            assert_eq!(
+                f.response_payload,
+                Some(json!({"errorMessage": "boom", "errorType": "DemoFailure"}))
+            );
+        }
+    }
+
+    #[test]
+    fn throttling_is_retryable_with_the_servers_delay() {
+        let e = InvokeError::TooManyRequestsException(
+            TooManyRequestsException::builder()
+                .reason(ThrottleReason::ReservedFunctionConcurrentInvocationLimitExceeded)
+                .message("Rate exceeded")
+                .retry_after_seconds("3")
+                .meta(meta("TooManyRequestsException", "Rate exceeded"))
+                .build(),
+        );
+        let f = fail(SdkError::service_error(e, raw(429, &[], "")));
+        assert_eq!(f.error_type, ErrorType::RequestProcessing);
+        assert_eq!(f.code, "TooManyRequestsException");
+        assert!(f.retryable);
+        assert_eq!(f.retry_after, Some(Duration::from_secs(3)));
+        assert_eq!(f.request_context["requestId"], "req-err");
+        assert_eq!(f.response_context.unwrap()["statusCode"], 429);
+    }
+
+    #[test]
+    fn retry_after_header_wins_and_dates_are_understood() {
+        let e = InvokeError::ServiceException(
+            ServiceException::builder()
+                .meta(meta("ServiceException", "internal"))
+                .build(),
+        );
+        let f = fail(SdkError::service_error(
+            e,
+            raw(
+                500,
+                &[("retry-after", "2")],
+                r#"{"Type":"Service","message":"internal"}"#,
+            ),
+        ));
+        assert_eq!((f.code.as_str(), f.retryable), ("ServiceException", true));
+        assert_eq!(f.retry_after, Some(Duration::from_secs(2)));
+        assert_eq!(
+            f.response_payload,
+            Some(json!({"Type": "Service", "message": "internal"}))
+        );
+        let later = (chrono::Utc::now() + chrono::Duration::seconds(30)).to_rfc2822();
+        let d = parse_retry_after(&later).unwrap();
+        assert!(
+            d > Duration::from_secs(25) && d <= Duration::from_secs(30),
+            "{d:?}"
+        );
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    #[test]
+    fn missing_function_is_final() {
+        let e = InvokeError::ResourceNotFoundException(
+            ResourceNotFoundException::builder()
+                .meta(meta(
+                    "ResourceNotFoundException",
+                    "Function not found: hello",
+                ))
+                .build(),
+        );
+        let f = fail(SdkError::service_error(e, raw(404, &[], "")));
+        assert_eq!(f.error_type, ErrorType::RequestProcessing);
+        assert_eq!(f.code, "ResourceNotFoundException");
+        assert_eq!(f.message, "Function not found: hello");
+        assert!(!f.retryable);
+    }
+
+    #[test]
+    fn status_and_code_pick_the_error_type() {
+        let cases = [
+            (
+                400,
+                "InvalidRequestContentException",
+                ErrorType::InvalidRequest,
+                false,
+            ),
+            (
+                413,
+                "RequestTooLargeException",
+                ErrorType::InvalidRequest,
+                false,
+            ),
+            (413, "", ErrorType::InvalidRequest, false),
+            (
+                403,
+                "UnrecognizedClientException",
+                ErrorType::Connection,
+                false,
+            ),
+            (403, "AccessDeniedException", ErrorType::Connection, false),
+            (
+                502,
+                "EC2ThrottledException",
+                ErrorType::RequestProcessing,
+                true,
+            ),
+            (
+                502,
+                "InvalidRuntimeException",
+                ErrorType::RequestProcessing,
+                false,
+            ),
+            (
+                502,
+                "KMSAccessDeniedException",
+                ErrorType::RequestProcessing,
+                false,
+            ),
+            (503, "", ErrorType::RequestProcessing, true),
+            (504, "", ErrorType::RequestProcessing, true),
+            (
+                409,
+                "ResourceConflictException",
+                ErrorType::RequestProcessing,
+                true,
+            ),
+            (
+                400,
+                "ModeNotSupportedException",
+                ErrorType::RequestProcessing,
+                false,
+            ),
+        ];
+        for (status, code, ty, retryable) in cases {
+            let meta = if code.is_empty() {
+                ErrorMetadata::builder().build()
+            } else {
+                meta(code, "m")
+            };
+            let f = fail(SdkError::service_error(
+                InvokeError::generic(meta),
+                raw(status, &[], ""),
+            ));
+            assert_eq!(
+                (f.error_type, f.retryable),
+                (ty, retryable),
+                "{status} {code}"
+            );
+            let want = if code.is_empty() {
+                format!("Http{status}")
+            } else {
+                code.to_owned()
+            };
+            assert_eq!(f.code, want);
+        }
+    }
+
+    #[test]
+    fn an_emulators_500_with_a_runtime_error_document_is_a_function_error() {
+        let body = r#"{"errorType":"DemoFailure","errorMessage":"fail always fails"}"#;
+        let f = fail(SdkError::service_error(
+            InvokeError::generic(ErrorMetadata::builder().build()),
+            raw(500, &[], body),
+        ));
+        assert_eq!(
+            (f.error_type, f.code.as_str(), f.retryable),
+            (ErrorType::RequestProcessing, "Unhandled", false)
+        );
+        assert!(
+            f.message.contains("DemoFailure: fail always fails"),
+            "{}",
+            f.message
+        );
+        assert_eq!(f.response_context.unwrap()["functionError"], "Unhandled");
+        // A real service error names its type: it stays a retryable ServiceException.
+        let f = fail(SdkError::service_error(
+            InvokeError::generic(meta("ServiceException", "m")),
+            raw(500, &[], body),
+        ));
+        assert_eq!((f.code.as_str(), f.retryable), ("ServiceException", true));
+        // Without a runtime error document a bare 500 stays a retryable Http500.
+        let f = fail(SdkError::service_error(
+            InvokeError::generic(ErrorMetadata::builder().build()),
+            raw(500, &[], r#"{"detail":"boom"}"#),
+        ));
+        assert_eq!(
+            (f.code.as_str(), f.retryable, f.message.as_str()),
+            ("Http500", true, "boom")
+        );
+    }
+
+    #[test]
+    fn transport_problems_are_connection_errors() {
+        let f = fail(SdkError::timeout_error("read timed out"));
+        assert_eq!(
+            (f.error_type, f.code.as_str(), f.retryable),
+            (ErrorType::Connection, "Timeout", true)
+        );
+        let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        let f = fail(SdkError::dispatch_failure(ConnectorError::io(Box::new(
+            refused,
+        ))));
+        assert_eq!(
+            (f.error_type, f.code.as_str(), f.retryable),
+            (ErrorType::Connection, "ConnectionFailed", true)
+        );
+        let f = fail(SdkError::dispatch_failure(ConnectorError::timeout(
+            "connect".into(),
+        )));
+        assert_eq!(f.code, "ConnectTimeout");
+        let f = fail(SdkError::response_error("bad xml", raw(200, &[], "<html>")));
+        assert_eq!(
+            (f.error_type, f.code.as_str(), f.retryable),
+            (ErrorType::RequestProcessing, "MalformedResponse", false)
+        );
+        let missing = aws_credential_types::provider::error::CredentialsError::not_loaded(
+            "no credentials found in chain",
+        );
+        let f = fail(SdkError::dispatch_failure(ConnectorError::other(
+            Box::new(missing),
+            None,
+        )));
+        assert_eq!(
+            (f.error_type, f.code.as_str(), f.retryable),
+            (ErrorType::Connection, "CredentialsError", false)
+        );
+        assert!(
+            f.message.contains("no credentials found in chain"),
+            "{}",
+            f.message
+        );
+        assert!(
+            !f.message.contains("ConnectorError {"),
+            "no Debug dump: {}",
+            f.message
+        );
+        let f = fail(SdkError::construction_failure("no endpoint"));
+        assert_eq!((f.error_type, f.retryable), (ErrorType::Connection, false));
+    }
+
+    #[test]
+    fn control_errors_become_lambda_errors() {
+        let e = SdkError::<InvokeError>::service_error(
+            InvokeError::generic(meta("AccessDeniedException", "no")),
+            raw(403, &[], ""),
+        );
+        let le = control_error("ListFunctions", &e);
+        assert!(
+            matches!(
+                le,
+                LambdaError::Connection {
+                    retryable: false,
+                    ..
+                }
+            ),
+            "{le:?}"
+        );
+        let e = SdkError::<InvokeError>::service_error(
+            InvokeError::generic(meta("ServiceException", "oops")),
+            raw(500, &[], ""),
+        );
+        let le = control_error("ListAliases", &e);
+        assert!(le.retryable());
+        assert!(
+            le.to_string()
+                .contains("ListAliases failed with ServiceException (HTTP 500)")
+        );
+    }
+
+    #[test]
+    fn long_messages_are_cut() {
+        let s = truncate("é".repeat(MAX_MESSAGE));
+        assert!(s.len() <= MAX_MESSAGE + '…'.len_utf8());
+    }
+}

@@ -1,0 +1,568 @@
+//! The LambdaConnector's property sheet (`component-schema/lambda.schema.json`) as serde structs,
+//! with the checks a schema cannot express (charset labels, client-context size, qualifier
+//! clashes).
+//!
+//! Every default here is also written in the schema; a test compares the two in both directions.
+
+use std::fmt;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::runtime::{ErrorHandling, RuntimeError};
+
+/// The longest base64 client context Lambda accepts (`X-Amz-Client-Context`).
+pub const MAX_CLIENT_CONTEXT_BYTES: usize = 3583;
+
+/// LambdaConnector configuration (design §5).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LambdaConfig {
+    /// AWS Connection Details: region, credentials, role, endpoint and timeouts.
+    #[serde(default)]
+    pub connection: Connection,
+    /// The function to invoke: a name, a full or partial ARN, or `name:alias`.
+    pub function_name: String,
+    /// A version or alias to invoke; empty invokes `$LATEST` (or the alias in `functionName`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qualifier: Option<String>,
+    /// Fiorano's "Async Invoke?": invoke with `Event` and acknowledge each message as soon as
+    /// Lambda has queued it; the function's result never comes back. Overrides
+    /// `invocationType`.
+    #[serde(default)]
+    pub async_invoke: bool,
+    /// `RequestResponse` (wait for the result), `Event` (queue it) or `DryRun` (check
+    /// permissions and parameters only). Ignored when `asyncInvoke` is on.
+    #[serde(default)]
+    pub invocation_type: InvocationKind,
+    /// Fiorano's "Is PayLoad Json Object?": the body must be JSON and is sent as it is (a body
+    /// that does not parse is an invalid request, refused before any call). Off: the body is
+    /// sent as a JSON string.
+    #[serde(default = "yes")]
+    pub payload_is_json: bool,
+    /// Charset (any WHATWG label) the function's response is decoded with.
+    #[serde(default = "default_charset")]
+    pub response_charset: String,
+    /// Ask for the last 4 KB of the function's log (`X-Amz-Log-Type: Tail`); it arrives decoded
+    /// in the `lambda.logResult` property. Synchronous calls only.
+    #[serde(default)]
+    pub log_tail: bool,
+    /// Client context passed to the function (`context.clientContext`), as a JSON object; sent
+    /// base64-encoded, at most 3,583 bytes encoded. Synchronous calls only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_context: Option<Map<String, Value>>,
+    /// `message`: each message's body is one invocation's payload. `v2`: messages are batched
+    /// into a JSON array of Pulsar V2 records `{<metadata>…, "value": <body>}`.
+    #[serde(default)]
+    pub payload_format: PayloadFormat,
+    /// With `payloadFormat: v2`, the message metadata each record carries next to `value`.
+    #[serde(default = "default_metadata_fields")]
+    pub metadata_fields: Vec<MetadataField>,
+    /// With `payloadFormat: v2`, when a batch is sent: whichever limit is reached first.
+    #[serde(default)]
+    pub batch: BatchConfig,
+    /// Invocations (or batches) in flight at once for this node.
+    #[serde(default = "default_max_concurrency")]
+    pub max_concurrency: u32,
+    /// Emit results in the order the messages arrived (a slow message holds later results).
+    #[serde(default = "yes")]
+    pub preserve_order: bool,
+    /// `payload`: the `out` body is the decoded response. `record`: it is a Lambda
+    /// Destinations-style success record with the request and response.
+    #[serde(default)]
+    pub output_mode: OutputMode,
+    /// Largest request payloads, checked before any call.
+    #[serde(default)]
+    pub request_size_limits: RequestSizeLimits,
+    /// Remedial actions for each error type (`component-schema/error-handling.schema.json`).
+    #[serde(default)]
+    pub error_handling: ErrorHandling,
+}
+
+/// AWS Connection Details. When nothing is set, the standard AWS configuration applies
+/// (environment, shared config and credentials files, SSO, container and instance roles).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Connection {
+    /// AWS region (e.g. `us-east-1`); when empty, `AWS_REGION` or the profile's region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Access key id of static credentials (with `secretKey`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_key: Option<String>,
+    /// Secret access key of static credentials. A secret: never written to flow files, logs
+    /// or error records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_key: Option<String>,
+    /// Session token of temporary static credentials. A secret, like `secretKey`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_token: Option<String>,
+    /// Named profile of the shared AWS config and credentials files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    /// Role to assume through STS with the credentials above (or the default chain).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
+    /// External id the role's trust policy asks for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    /// Lambda endpoint override (local emulator, VPC endpoint); when empty,
+    /// `AWS_ENDPOINT_URL_LAMBDA` / `AWS_ENDPOINT_URL` apply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint_url: Option<String>,
+    /// How long to wait for a connection to the endpoint, in milliseconds.
+    #[serde(default = "default_connect_timeout_ms")]
+    pub connect_timeout_ms: u64,
+    /// How long one call may take in all, in milliseconds; set it above the function's own
+    /// timeout for synchronous calls.
+    #[serde(default = "default_invoke_timeout_ms")]
+    pub invoke_timeout_ms: u64,
+}
+
+impl Connection {
+    /// Checks what the schema cannot: static credentials come in pairs.
+    pub fn check(&self) -> Result<(), (String, String)> {
+        let has = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.is_empty());
+        match (has(&self.access_key), has(&self.secret_key)) {
+            (true, false) => Err((
+                "/connection/secretKey".into(),
+                "an access key needs its secret key".into(),
+            )),
+            (false, true) => Err((
+                "/connection/accessKey".into(),
+                "a secret key needs its access key".into(),
+            )),
+            _ if has(&self.session_token) && !has(&self.access_key) => Err((
+                "/connection/sessionToken".into(),
+                "a session token needs an access key and a secret key".into(),
+            )),
+            _ if has(&self.external_id) && !has(&self.role_arn) => Err((
+                "/connection/externalId".into(),
+                "an external id is only used with a role ARN".into(),
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Default for LambdaConfig {
+    fn default() -> Self {
+        LambdaConfig {
+            connection: Connection::default(),
+            function_name: String::new(),
+            qualifier: None,
+            async_invoke: false,
+            invocation_type: InvocationKind::default(),
+            payload_is_json: true,
+            response_charset: default_charset(),
+            log_tail: false,
+            client_context: None,
+            payload_format: PayloadFormat::default(),
+            metadata_fields: default_metadata_fields(),
+            batch: BatchConfig::default(),
+            max_concurrency: default_max_concurrency(),
+            preserve_order: true,
+            output_mode: OutputMode::default(),
+            request_size_limits: RequestSizeLimits::default(),
+            error_handling: ErrorHandling::default(),
+        }
+    }
+}
+
+/// Secrets never reach a `Debug` string (configs end up in logs and panics).
+impl fmt::Debug for Connection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let redacted = |v: &Option<String>| v.as_ref().map(|_| "<redacted>");
+        f.debug_struct("Connection")
+            .field("region", &self.region)
+            .field("access_key", &self.access_key)
+            .field("secret_key", &redacted(&self.secret_key))
+            .field("session_token", &redacted(&self.session_token))
+            .field("profile", &self.profile)
+            .field("role_arn", &self.role_arn)
+            .field("external_id", &redacted(&self.external_id))
+            .field("endpoint_url", &self.endpoint_url)
+            .field("connect_timeout_ms", &self.connect_timeout_ms)
+            .field("invoke_timeout_ms", &self.invoke_timeout_ms)
+            .finish()
+    }
+}
+
+impl Default for Connection {
+    fn default() -> Self {
+        Connection {
+            region: None,
+            access_key: None,
+            secret_key: None,
+            session_token: None,
+            profile: None,
+            role_arn: None,
+            external_id: None,
+            endpoint_url: None,
+            connect_timeout_ms: default_connect_timeout_ms(),
+            invoke_timeout_ms: default_invoke_timeout_ms(),
+        }
+    }
+}
+
+/// Lambda's invocation types.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InvocationKind {
+    /// Wait for the function's result (HTTP 200).
+    #[default]
+    RequestResponse,
+    /// Queue the event; Lambda answers 202 at once and runs the function later.
+    Event,
+    /// Validate parameters and permissions without running the function (HTTP 204).
+    DryRun,
+}
+
+impl InvocationKind {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InvocationKind::RequestResponse => "RequestResponse",
+            InvocationKind::Event => "Event",
+            InvocationKind::DryRun => "DryRun",
+        }
+    }
+}
+
+/// How messages become request payloads.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PayloadFormat {
+    /// One invocation per message; the body is the payload.
+    #[default]
+    Message,
+    /// Pulsar V2: a JSON array of `{<metadata>…, "value": …}` records, batched.
+    V2,
+}
+
+/// Message metadata a V2 record can carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum MetadataField {
+    /// The message id.
+    MessageId,
+    /// When the message was created (RFC 3339).
+    Timestamp,
+    /// The message's content type.
+    ContentType,
+    /// The message's header properties.
+    Properties,
+}
+
+impl MetadataField {
+    /// The record key.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MetadataField::MessageId => "messageId",
+            MetadataField::Timestamp => "timestamp",
+            MetadataField::ContentType => "contentType",
+            MetadataField::Properties => "properties",
+        }
+    }
+}
+
+/// What the `out` body is for a synchronous call.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutputMode {
+    /// The decoded response.
+    #[default]
+    Payload,
+    /// A Destinations-style success record (request, response, context).
+    Record,
+}
+
+/// V2 batching triggers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct BatchConfig {
+    /// Records per batch at most (1 sends each message on its own).
+    #[serde(default = "default_max_records")]
+    pub max_records: u32,
+    /// Bytes of the batch's JSON payload at most (the request size limit also applies).
+    #[serde(default = "default_max_bytes")]
+    pub max_bytes: u64,
+    /// How long the first record of a batch waits for more, in milliseconds.
+    #[serde(default = "default_max_wait_ms")]
+    pub max_wait_ms: u64,
+}
+
+impl Default for BatchConfig {
+    fn default() -> Self {
+        BatchConfig {
+            max_records: default_max_records(),
+            max_bytes: default_max_bytes(),
+            max_wait_ms: default_max_wait_ms(),
+        }
+    }
+}
+
+/// Request payload limits, checked before any call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RequestSizeLimits {
+    /// Synchronous (`RequestResponse`, `DryRun`) payloads, in bytes (Lambda: 6 MB).
+    #[serde(default = "default_sync_limit")]
+    pub sync: u64,
+    /// Asynchronous (`Event`, `asyncInvoke`) payloads, in bytes (Lambda: 1 MB).
+    #[serde(default = "default_event_limit")]
+    pub event: u64,
+}
+
+impl Default for RequestSizeLimits {
+    fn default() -> Self {
+        RequestSizeLimits {
+            sync: default_sync_limit(),
+            event: default_event_limit(),
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+fn default_charset() -> String {
+    "UTF-8".into()
+}
+fn default_metadata_fields() -> Vec<MetadataField> {
+    vec![
+        MetadataField::MessageId,
+        MetadataField::Timestamp,
+        MetadataField::Properties,
+    ]
+}
+fn default_max_concurrency() -> u32 {
+    4
+}
+fn default_connect_timeout_ms() -> u64 {
+    3100
+}
+fn default_invoke_timeout_ms() -> u64 {
+    60_000
+}
+fn default_max_records() -> u32 {
+    10
+}
+fn default_max_bytes() -> u64 {
+    1_048_576
+}
+fn default_max_wait_ms() -> u64 {
+    5000
+}
+fn default_sync_limit() -> u64 {
+    6_291_456
+}
+fn default_event_limit() -> u64 {
+    1_048_576
+}
+
+impl LambdaConfig {
+    /// The invocation type actually used (`asyncInvoke` means `Event`).
+    pub fn effective_invocation_type(&self) -> InvocationKind {
+        if self.async_invoke {
+            InvocationKind::Event
+        } else {
+            self.invocation_type
+        }
+    }
+
+    /// The request size limit for the effective invocation type.
+    pub fn request_limit(&self) -> u64 {
+        match self.effective_invocation_type() {
+            InvocationKind::Event => self.request_size_limits.event,
+            _ => self.request_size_limits.sync,
+        }
+    }
+
+    /// The qualifier to send, if any (an empty string means none).
+    pub fn qualifier(&self) -> Option<&str> {
+        self.qualifier.as_deref().filter(|q| !q.is_empty())
+    }
+
+    /// The client context, base64-encoded as the header wants it.
+    pub fn encoded_client_context(&self) -> Option<String> {
+        self.client_context
+            .as_ref()
+            .map(|ctx| BASE64.encode(serde_json::to_vec(ctx).expect("a JSON object serialises")))
+    }
+
+    /// Checks what the schema cannot. Errors name the offending field's pointer inside the
+    /// node's `config`.
+    pub fn check(&self, node: &str) -> Result<(), RuntimeError> {
+        let err = |pointer: &str, message: String| RuntimeError::Config {
+            node: node.to_owned(),
+            pointer: pointer.to_owned(),
+            message,
+        };
+        if self.function_name.trim().is_empty() {
+            return Err(err("/functionName", "a function name is required".into()));
+        }
+        if let Err((pointer, message)) = self.connection.check() {
+            return Err(err(&pointer, message));
+        }
+        if encoding_rs::Encoding::for_label(self.response_charset.trim().as_bytes()).is_none() {
+            return Err(err(
+                "/responseCharset",
+                format!(
+                    "\"{}\" is not a known charset label (try UTF-8, ISO-8859-1, Shift_JIS, \
+                     UTF-16LE)",
+                    self.response_charset
+                ),
+            ));
+        }
+        if let Some(ctx) = self.encoded_client_context()
+            && ctx.len() > MAX_CLIENT_CONTEXT_BYTES
+        {
+            return Err(err(
+                "/clientContext",
+                format!(
+                    "the client context is {} bytes base64-encoded; Lambda accepts at most {}",
+                    ctx.len(),
+                    MAX_CLIENT_CONTEXT_BYTES
+                ),
+            ));
+        }
+        if let (Some(q), Some((_, alias))) = (self.qualifier(), self.name_qualifier())
+            && q != alias
+        {
+            return Err(err(
+                "/qualifier",
+                format!("functionName already names qualifier \"{alias}\"; they must agree"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The qualifier written into `functionName` (`name:alias`, or an ARN's ninth field).
+    fn name_qualifier(&self) -> Option<(&str, &str)> {
+        let name = self.function_name.as_str();
+        let parts: Vec<&str> = name.split(':').collect();
+        match parts.len() {
+            // name:alias
+            2 => Some((parts[0], parts[1])),
+            // account:function:name:alias
+            4 if parts[1] == "function" => Some((parts[2], parts[3])),
+            // arn:aws:lambda:region:account:function:name:alias
+            8 => Some((parts[6], parts[7])),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse(v: Value) -> LambdaConfig {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn only_function_name_is_required() {
+        let c = parse(json!({"functionName": "hello"}));
+        assert_eq!(
+            c,
+            LambdaConfig {
+                function_name: "hello".into(),
+                ..LambdaConfig::default()
+            }
+        );
+        assert!(c.check("n").is_ok());
+        assert!(serde_json::from_value::<LambdaConfig>(json!({})).is_err());
+    }
+
+    #[test]
+    fn async_invoke_means_event_and_the_event_limit() {
+        let c =
+            parse(json!({"functionName": "f", "asyncInvoke": true, "invocationType": "DryRun"}));
+        assert_eq!(c.effective_invocation_type(), InvocationKind::Event);
+        assert_eq!(c.request_limit(), 1_048_576);
+        let c = parse(json!({"functionName": "f", "invocationType": "DryRun"}));
+        assert_eq!(c.request_limit(), 6_291_456);
+    }
+
+    #[test]
+    fn unknown_charset_is_a_config_error_naming_the_field() {
+        let c = parse(json!({"functionName": "f", "responseCharset": "klingon-8"}));
+        match c.check("lambda1").unwrap_err() {
+            RuntimeError::Config { node, pointer, .. } => {
+                assert_eq!(
+                    (node.as_str(), pointer.as_str()),
+                    ("lambda1", "/responseCharset")
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn oversized_client_context_is_refused() {
+        let big = "x".repeat(3000);
+        let c = parse(json!({"functionName": "f", "clientContext": {"custom": {"k": big}}}));
+        let e = c.check("n").unwrap_err().to_string();
+        assert!(e.contains("/clientContext") && e.contains("3583"), "{e}");
+        let c = parse(json!({"functionName": "f", "clientContext": {"custom": {"k": "v"}}}));
+        assert_eq!(
+            c.encoded_client_context().unwrap(),
+            BASE64.encode(br#"{"custom":{"k":"v"}}"#)
+        );
+    }
+
+    #[test]
+    fn qualifier_must_agree_with_an_alias_in_the_name() {
+        let ok = parse(json!({"functionName": "hello:PROD", "qualifier": "PROD"}));
+        assert!(ok.check("n").is_ok());
+        let clash = parse(json!({"functionName": "hello:PROD", "qualifier": "DEV"}));
+        assert!(
+            clash
+                .check("n")
+                .unwrap_err()
+                .to_string()
+                .contains("/qualifier")
+        );
+        let arn = parse(json!({
+            "functionName": "arn:aws:lambda:us-east-1:123456789012:function:hello:PROD",
+            "qualifier": "3"}));
+        assert!(arn.check("n").is_err());
+        let plain_arn = parse(json!({
+            "functionName": "arn:aws:lambda:us-east-1:123456789012:function:hello",
+            "qualifier": "3"}));
+        assert!(plain_arn.check("n").is_ok());
+    }
+
+    #[test]
+    fn half_a_key_pair_is_refused() {
+        let c = parse(json!({"functionName": "f", "connection": {"accessKey": "AKID"}}));
+        assert!(
+            c.check("n")
+                .unwrap_err()
+                .to_string()
+                .contains("/connection/secretKey")
+        );
+        let c = parse(json!({"functionName": "f", "connection": {"externalId": "x"}}));
+        assert!(
+            c.check("n")
+                .unwrap_err()
+                .to_string()
+                .contains("/connection/externalId")
+        );
+    }
+
+    #[test]
+    fn debug_never_shows_secrets() {
+        let c = parse(json!({"functionName": "f", "connection": {
+            "accessKey": "AKIDEXAMPLE", "secretKey": "wJalrXUtnFEMI/K7MDENG",
+            "sessionToken": "FwoGZXIvYXdzEJr"}}));
+        let text = format!("{c:?}");
+        assert!(!text.contains("wJalrXUtnFEMI"), "{text}");
+        assert!(!text.contains("FwoGZXIvYXdzEJr"), "{text}");
+        assert!(text.contains("<redacted>"));
+    }
+}

@@ -1,0 +1,154 @@
+//! One invocation: sends a payload with the node's settings, classifies the result and decodes
+//! the response, attempt after attempt as the error-handling policy allows.
+
+use std::time::Instant;
+
+use aws_sdk_lambda::Client;
+use aws_sdk_lambda::operation::RequestId as _;
+use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::types::{InvocationType, LogType};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use bytes::Bytes;
+use serde_json::json;
+
+use super::classify::classify;
+use super::config::{InvocationKind, LambdaConfig};
+use super::payload::{Charset, Success, decode_response};
+use crate::runtime::{Condition, Emitter, ErrorHandling, Failure, FinalFailure, with_retries};
+
+/// Invokes the node's function.
+#[derive(Debug, Clone)]
+pub struct Invoker {
+    client: Client,
+    function_name: String,
+    qualifier: Option<String>,
+    kind: InvocationKind,
+    log_tail: bool,
+    client_context: Option<String>,
+    charset: Charset,
+}
+
+impl Invoker {
+    /// An invoker for `config` using `client`. The config must have passed
+    /// [`LambdaConfig::check`] (so its charset is known).
+    pub fn new(client: Client, config: &LambdaConfig) -> Self {
+        Invoker {
+            client,
+            function_name: config.function_name.trim().to_owned(),
+            qualifier: config.qualifier().map(str::to_owned),
+            kind: config.effective_invocation_type(),
+            log_tail: config.log_tail,
+            client_context: config.encoded_client_context(),
+            charset: Charset::for_label(&config.response_charset).expect("checked at build"),
+        }
+    }
+
+    /// Adds the function's context (`functionName`, `qualifier`, `invocationType`) to a
+    /// failure's `requestContext`.
+    pub fn with_context(&self, mut failure: Failure) -> Failure {
+        failure = failure
+            .with_request_context("functionName", self.function_name.clone())
+            .with_request_context("invocationType", self.kind.as_str());
+        if let Some(q) = &self.qualifier {
+            failure = failure.with_request_context("qualifier", q.clone());
+        }
+        failure
+    }
+
+    /// A failure found before any call (invalid body, too large): final, no attempt made.
+    pub fn before_call(&self, failure: Failure) -> FinalFailure {
+        FinalFailure {
+            failure: self.with_context(failure),
+            attempts: 0,
+            condition: Condition::Failure,
+        }
+    }
+
+    /// Invokes with `payload`, retrying as `policy` allows.
+    pub async fn invoke(
+        &self,
+        payload: &Bytes,
+        policy: &ErrorHandling,
+        emitter: &Emitter,
+    ) -> Result<Success, FinalFailure> {
+        let (mut ok, attempts) = with_retries(policy, emitter.abort(), |attempt| {
+            self.attempt(payload, emitter, attempt)
+        })
+        .await?;
+        ok.attempts = attempts;
+        Ok(ok)
+    }
+
+    /// One attempt.
+    async fn attempt(
+        &self,
+        payload: &Bytes,
+        emitter: &Emitter,
+        attempt: u32,
+    ) -> Result<Success, Failure> {
+        let kind = match self.kind {
+            InvocationKind::RequestResponse => InvocationType::RequestResponse,
+            InvocationKind::Event => InvocationType::Event,
+            InvocationKind::DryRun => InvocationType::DryRun,
+        };
+        let mut request = self
+            .client
+            .invoke()
+            .function_name(&self.function_name)
+            .set_qualifier(self.qualifier.clone())
+            .invocation_type(kind)
+            .payload(Blob::new(payload.to_vec()));
+        if self.kind == InvocationKind::RequestResponse {
+            if self.log_tail {
+                request = request.log_type(LogType::Tail);
+            }
+            request = request.set_client_context(self.client_context.clone());
+        }
+        let started = Instant::now();
+        let result = request.send().await;
+        let elapsed = started.elapsed();
+        emitter.stats().latency.observe(elapsed);
+        let node = &emitter.info().node;
+        let out = classify(result, self.charset).map_err(|f| {
+            tracing::debug!(node = %node, function = %self.function_name, attempt,
+                elapsed_ms = elapsed.as_millis() as u64, code = %f.code, "Lambda call failed.");
+            self.with_context(f)
+        })?;
+        let request_id = out.request_id().map(str::to_owned);
+        tracing::debug!(node = %node, function = %self.function_name, attempt,
+            status = out.status_code(), request_id = request_id.as_deref().unwrap_or("-"),
+            elapsed_ms = elapsed.as_millis() as u64, "Lambda invoked.");
+        let response = match self.kind {
+            InvocationKind::RequestResponse => {
+                let bytes = out.payload().map(|b| b.as_ref()).unwrap_or_default();
+                Some(decode_response(self.charset, bytes).map_err(|f| {
+                    let mut f = self.with_context(f).with_response_context(json!({
+                        "statusCode": out.status_code(),
+                        "executedVersion": out.executed_version(),
+                    }));
+                    if let Some(id) = &request_id {
+                        f = f.with_request_context("requestId", id.clone());
+                    }
+                    f
+                })?)
+            }
+            InvocationKind::Event | InvocationKind::DryRun => None,
+        };
+        let log_result = out
+            .log_result()
+            .and_then(|b64| BASE64.decode(b64).ok())
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
+        Ok(Success {
+            function_name: self.function_name.clone(),
+            qualifier: self.qualifier.clone(),
+            invocation_type: self.kind.as_str(),
+            status: out.status_code(),
+            request_id,
+            executed_version: out.executed_version().map(str::to_owned),
+            log_result,
+            response,
+            attempts: attempt,
+        })
+    }
+}

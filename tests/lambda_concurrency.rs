@@ -1,0 +1,278 @@
+//! The LambdaConnector's run loop: `maxConcurrency` calls in flight, `preserveOrder`, bounded
+//! buffering (a slow function back-pressures the Feeder), conservation, and `stopService`.
+
+#[path = "fixtures/lambda/common.rs"]
+mod common;
+#[path = "fixtures/lambda/fake_lambda.rs"]
+mod fake_lambda;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use fake_lambda::{FakeLambda, Recorded, Reply};
+use lambdaflow::Message;
+use lambdaflow::components::lambda::LambdaConnector;
+use lambdaflow::runtime::{self, NodeEndKind, RunOptions};
+use serde_json::{Value, json};
+use tokio::sync::watch;
+
+/// Echoes the request body, after `delay_of(n)` where `n` is the body's `"n"`.
+fn echo_after(
+    delay_of: impl Fn(u64) -> Duration + Send + Sync + 'static,
+) -> impl Fn(&Recorded, usize) -> Reply + Send + Sync + 'static {
+    move |req, _| {
+        let n = req.json()["n"].as_u64().unwrap_or(0);
+        Reply::new(200, req.body.clone()).after(delay_of(n))
+    }
+}
+
+fn numbered(n: usize) -> Message {
+    Message::new(format!("{{\"n\":{n}}}")).with_property("seq", n as u64)
+}
+
+fn n_of(m: &Message) -> u64 {
+    body(m)["n"].as_u64().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_concurrency_bounds_the_calls_in_flight() {
+    let fake = FakeLambda::start(echo_after(|_| Duration::from_millis(200))).await;
+    let cfg = config(&fake.endpoint(), json!({"maxConcurrency": 3}));
+    let mut h = start(LambdaConnector::from_json("lambda1", &cfg).unwrap());
+    let started = Instant::now();
+    for n in 0..9 {
+        h.send(numbered(n)).await.unwrap();
+    }
+    let mut outs = Vec::new();
+    for _ in 0..9 {
+        outs.push(h.out(WAIT).await.expect("every message comes out"));
+    }
+    let took = started.elapsed();
+    assert_eq!(
+        fake.max_in_flight(),
+        3,
+        "never more than maxConcurrency at once"
+    );
+    assert!(
+        took >= Duration::from_millis(600),
+        "three waves of 200 ms: {took:?}"
+    );
+    assert!(
+        took < Duration::from_millis(1700),
+        "faster than one at a time: {took:?}"
+    );
+    assert_eq!(
+        outs.iter().map(n_of).collect::<Vec<_>>(),
+        (0..9).collect::<Vec<_>>()
+    );
+    let rest = h.stop(WAIT).await;
+    assert!(rest.out.is_empty() && rest.error.is_empty());
+    assert_eq!(
+        (rest.status.received, rest.status.emitted),
+        (9, 9),
+        "conservation"
+    );
+}
+
+async fn run_slow_first(preserve_order: bool) -> Vec<u64> {
+    let fake = FakeLambda::start(echo_after(|n| {
+        Duration::from_millis(if n == 0 { 600 } else { 20 })
+    }))
+    .await;
+    let cfg = config(
+        &fake.endpoint(),
+        json!({"maxConcurrency": 4, "preserveOrder": preserve_order}),
+    );
+    let mut h = start(LambdaConnector::from_json("lambda1", &cfg).unwrap());
+    for n in 0..4 {
+        h.send(numbered(n)).await.unwrap();
+    }
+    let mut order = Vec::new();
+    for _ in 0..4 {
+        let out = h.out(WAIT).await.expect("out");
+        assert_eq!(
+            out.properties["seq"],
+            json!(n_of(&out)),
+            "properties follow their message"
+        );
+        order.push(n_of(&out));
+    }
+    assert_eq!(
+        fake.max_in_flight(),
+        4,
+        "the slow call did not block the others' calls"
+    );
+    h.stop(WAIT).await;
+    order
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preserve_order_holds_later_results_behind_a_slow_one() {
+    assert_eq!(run_slow_first(true).await, vec![0, 1, 2, 3]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_preserve_order_results_leave_as_they_are_ready() {
+    let order = run_slow_first(false).await;
+    assert_eq!(
+        order.last(),
+        Some(&0),
+        "the slow first message comes out last: {order:?}"
+    );
+    let mut sorted = order.clone();
+    sorted.sort();
+    assert_eq!(sorted, vec![0, 1, 2, 3]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stuck_function_stops_the_node_reading_input() {
+    let (open, gate) = watch::channel(false);
+    let fake =
+        FakeLambda::start(move |req, _| Reply::new(200, req.body.clone()).gated(gate.clone()))
+            .await;
+    let cfg = config(&fake.endpoint(), json!({"maxConcurrency": 2}));
+    let mut h = start(LambdaConnector::from_json("lambda1", &cfg).unwrap());
+    for n in 0..10 {
+        h.send(numbered(n)).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(fake.count(), 2, "two calls in flight");
+    assert_eq!(
+        h.status().received,
+        2,
+        "no more input read than can be in flight"
+    );
+    assert!(h.out(QUIET).await.is_none());
+    open.send(true).unwrap();
+    let mut seen = Vec::new();
+    for _ in 0..10 {
+        seen.push(n_of(&h.out(WAIT).await.expect("released")));
+    }
+    assert_eq!(seen, (0..10).collect::<Vec<_>>());
+    let rest = h.stop(WAIT).await;
+    assert_eq!((rest.status.received, rest.status.emitted), (10, 10));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_function_back_pressures_the_feeder() {
+    let (open, gate) = watch::channel(false);
+    let fake =
+        FakeLambda::start(move |req, _| Reply::new(200, req.body.clone()).gated(gate.clone()))
+            .await;
+    let flow: Value = json!({
+        "id": "backpressure",
+        "name": "back-pressure",
+        "nodes": [
+            {"id": "feeder1", "type": "feeder", "name": "Feeder", "position": {"x": 0, "y": 0},
+             "config": {"messages": [{"body": "{\"name\":\"World\"}"}], "sendOnStart": true, "repeat": 200}},
+            {"id": "lambda1", "type": "lambda", "name": "LambdaConnector", "position": {"x": 1, "y": 0},
+             "config": config(&fake.endpoint(), json!({"maxConcurrency": 2}))},
+            {"id": "display1", "type": "display", "name": "Display", "position": {"x": 2, "y": 0},
+             "config": {"maxMessages": 0}}
+        ],
+        "edges": [
+            {"id": "route1", "from": {"node": "feeder1", "port": "out"}, "to": {"node": "lambda1", "port": "in"}},
+            {"id": "route2", "from": {"node": "lambda1", "port": "out"}, "to": {"node": "display1", "port": "in"}}
+        ]
+    });
+    let flow = lambdaflow::flow::validate_value(&flow).expect("valid flow");
+    let options = RunOptions {
+        queue_size: 8,
+        ..RunOptions::batch()
+    };
+    let options = RunOptions {
+        print_displays: false,
+        ..options
+    };
+    let handle = runtime::start(&flow, options).unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let status = handle.status();
+    let fed = status.nodes["feeder1"].emitted;
+    let taken = status.nodes["lambda1"].received;
+    assert_eq!(taken, 2, "the connector holds only what it has in flight");
+    assert!(
+        fed <= 8 + 2 + 1,
+        "the Feeder is held back by the full queue, not buffered: it sent {fed} of 200"
+    );
+    open.send(true).unwrap();
+    let report = tokio::time::timeout(Duration::from_secs(30), handle.wait())
+        .await
+        .expect("the flow finishes once the function answers");
+    assert!(report.is_clean(), "{:?}", report.problems());
+    let status = handle.status();
+    assert_eq!(status.nodes["display1"].received, 200, "nothing lost");
+    assert_eq!(fake.count(), 200);
+    assert!(fake.max_in_flight() <= 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_service_routes_the_error_then_stops_taking_input() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let cfg = config(
+        &format!("http://127.0.0.1:{port}"),
+        json!({"maxConcurrency": 1, "errorHandling": {"connection": {"stopService": true}}}),
+    );
+    let mut h = start(LambdaConnector::from_json("lambda1", &cfg).unwrap());
+    for n in 0..3 {
+        h.send(numbered(n)).await.unwrap();
+    }
+    let err = h
+        .error(WAIT)
+        .await
+        .expect("the failure is routed before stopping");
+    assert_eq!(body(&err)["error"]["type"], "connection");
+    assert_eq!(err.properties["seq"], 0);
+    let rest = h.stop(WAIT).await;
+    assert!(
+        matches!(rest.end.kind, NodeEndKind::StopService { .. }),
+        "{:?}",
+        rest.end
+    );
+    assert_eq!(rest.status.received, 1, "no further message was taken");
+    assert_eq!(
+        rest.end.discarded, 2,
+        "the queued messages are counted at stop, not lost silently"
+    );
+    assert!(rest.error.is_empty() && rest.out.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_service_lets_calls_in_flight_finish() {
+    // Message 0 fails at once with a function error (stopService on requestProcessing);
+    // messages 1 and 2 are already in flight and slow: they still come out.
+    let fake = FakeLambda::start(|req, _| {
+        let n = req.json()["n"].as_u64().unwrap();
+        if n == 0 {
+            Reply::ok(r#"{"errorMessage":"no"}"#).header("x-amz-function-error", "Handled")
+        } else {
+            Reply::new(200, req.body.clone()).after(Duration::from_millis(300))
+        }
+    })
+    .await;
+    let cfg = config(
+        &fake.endpoint(),
+        json!({"maxConcurrency": 3, "preserveOrder": false,
+               "errorHandling": {"requestProcessing": {"stopService": true}}}),
+    );
+    let mut h = start(LambdaConnector::from_json("lambda1", &cfg).unwrap());
+    for n in 0..3 {
+        h.send(numbered(n)).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    h.send(numbered(3)).await.unwrap();
+    assert!(h.error(WAIT).await.is_some());
+    let mut outs = vec![
+        n_of(&h.out(WAIT).await.unwrap()),
+        n_of(&h.out(WAIT).await.unwrap()),
+    ];
+    outs.sort();
+    assert_eq!(outs, vec![1, 2]);
+    let rest = h.stop(WAIT).await;
+    assert!(matches!(rest.end.kind, NodeEndKind::StopService { .. }));
+    assert_eq!(rest.status.received, 3);
+    assert_eq!(rest.end.discarded, 1);
+    assert_eq!(fake.count(), 3, "message 3 never reached Lambda");
+}
