@@ -26,3 +26,45 @@ describe('the repository’s component schemas', () => {
     });
   }
 });
+
+describe('the LambdaConnector’s own schema', () => {
+  const lambda = components.find((c) => c.type === 'lambda');
+
+  it('is in the repository', () => {
+    expect(lambda).toBeDefined();
+  });
+
+  function renderLambda(config: Record<string, unknown>, secretsSet: string[] = []) {
+    const descriptor: ComponentDescriptor = { type: 'lambda', title: 'LambdaConnector', description: '', inputs: ['in'], outputs: ['out', 'error'], schema: lambda!.schema, uiSchema: lambda!.uiSchema };
+    return render(
+      <PropertySheet descriptor={descriptor} nodeId="lambda1" config={config as never} secretsSet={secretsSet} secretsClear={[]} issues={[]} onChange={() => undefined} onClearSecret={() => undefined} />,
+    );
+  }
+
+  it('hides the invocation type for async invoke', () => {
+    const { container, unmount } = renderLambda({ functionName: 'hello' });
+    expect(container.querySelector('[id^="cfg__invocationType"]')).not.toBeNull();
+    unmount();
+    const again = renderLambda({ functionName: 'hello', asyncInvoke: true });
+    expect(again.container.querySelector('[id^="cfg__invocationType"]')).toBeNull();
+  });
+
+  it('shows batching only for the v2 payload format', () => {
+    const { container, unmount } = renderLambda({ functionName: 'hello', payloadFormat: 'message' });
+    expect(container.querySelector('[id^="cfg__batch"]')).toBeNull();
+    unmount();
+    const again = renderLambda({ functionName: 'hello', payloadFormat: 'v2' });
+    expect(again.container.querySelector('[id^="cfg__batch__maxRecords"]')).not.toBeNull();
+  });
+
+  it('uses the Lambda pickers and password fields', () => {
+    const { container } = renderLambda({ functionName: 'hello' }, ['/connection/secretKey']);
+    expect(container.querySelector('#cfg__functionName')!.getAttribute('role')).toBe('combobox');
+    expect(container.querySelector('#cfg__qualifier')!.getAttribute('role')).toBe('combobox');
+    const secret = container.querySelector('#cfg__connection__secretKey') as HTMLInputElement;
+    expect(secret.type).toBe('password');
+    expect(secret.value).toBe('');
+    expect(container.textContent).toContain('a secret is set');
+    expect((container.querySelector('#cfg__connection__sessionToken') as HTMLInputElement).type).toBe('password');
+  });
+});
