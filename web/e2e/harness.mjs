@@ -147,17 +147,26 @@ export async function startBrowser() {
     acceptDownloads: true,
   });
   const problems = [];
+  /** Every HTTP error answer the designer received, as "404 GET /api/…" (for diagnosis). */
+  const httpErrors = [];
   const watch = (page) => {
     page.on('console', (msg) => {
-      if (msg.type() === 'error') problems.push(`console.error: ${msg.text()}`);
+      if (msg.type() === 'error') {
+        const where = msg.location()?.url ? ` (${new URL(msg.location().url).pathname})` : '';
+        problems.push(`console.error: ${msg.text()}${where}`);
+      }
     });
     page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+    page.on('response', (res) => {
+      if (res.status() >= 400) httpErrors.push(`${res.status()} ${res.request().method()} ${new URL(res.url()).pathname}`);
+    });
   };
   context.on('page', watch);
   for (const p of context.pages()) watch(p);
   return {
     context,
     problems,
+    httpErrors,
     async newPage() {
       const page = context.pages()[0] && context.pages()[0].url() === 'about:blank' ? context.pages()[0] : await context.newPage();
       return page;
@@ -172,12 +181,13 @@ export async function startBrowser() {
 /**
  * Console errors a user would not see as a fault: the browser logs every non-2xx answer as
  * "Failed to load resource", including the ones a scenario provokes on purpose (422 on an
- * invalid flow, 502 when the emulator cannot list functions, 409/412 on a conflict).
+ * invalid flow, 409/412 on a conflict, the emulator having no ListFunctions for the function
+ * picker). `expected` lists such answers as `[status, pathPrefix]`.
  */
-export function unexpectedProblems(problems, expectedStatuses = []) {
+export function unexpectedProblems(problems, expected = []) {
   return problems.filter((p) => {
-    const m = /Failed to load resource: the server responded with a status of (\d+)/.exec(p);
-    return !(m && expectedStatuses.includes(Number(m[1])));
+    const m = /Failed to load resource: the server responded with a status of (\d+).*?\((\/[^)]*)\)$/.exec(p);
+    return !(m && expected.some(([status, prefix]) => Number(m[1]) === status && m[2].startsWith(prefix)));
   });
 }
 

@@ -63,6 +63,8 @@ export function App() {
   const [flowsError, setFlowsError] = useState<string | null>(null);
   const [editor, dispatch] = useReducer(editorReducer, undefined, emptyEditor);
   const [runtime, rdispatch] = useReducer(runtimeReducer, undefined, initialRuntime);
+  const runtimeRef = useRef(runtime);
+  runtimeRef.current = runtime;
   const [tab, setTab] = useState<InspectorTab>('properties');
   const [dialog, setDialog] = useState<DialogState | null>(null);
   const [toasts, setToasts] = useState<Toast[]>([]);
@@ -210,8 +212,9 @@ export function App() {
     }
     setBusy('starting');
     try {
+      const asOf = runtimeRef.current.seq;
       const status = await api.start(editor.meta.id);
-      rdispatch({ type: 'status', status });
+      rdispatch({ type: 'status', status, asOf });
       toast('ok', 'Flow started.');
       void refreshFlows();
     } catch (e) {
@@ -226,8 +229,9 @@ export function App() {
   const stop = useCallback(async () => {
     setBusy('stopping');
     try {
+      const asOf = runtimeRef.current.seq;
       const status = await api.stop(editor.meta.id);
-      rdispatch({ type: 'status', status });
+      rdispatch({ type: 'status', status, asOf });
       toast('info', 'Flow stopped.');
       void refreshFlows();
     } catch (e) {
@@ -262,8 +266,9 @@ export function App() {
     const es = new EventSource(api.eventsUrl(flowId));
     const sync = async () => {
       try {
+        const asOf = runtimeRef.current.seq;
         const status = await api.status(flowId);
-        if (!closed) rdispatch({ type: 'status', status });
+        if (!closed) rdispatch({ type: 'status', status, asOf });
       } catch {
         // a flow never started may have no status yet
       }

@@ -55,3 +55,37 @@ describe('live events reducer', () => {
     expect(parseFlowEvent('flow', '{"state":"exploded"}')).toBeNull();
   });
 });
+
+describe('answers racing the event stream', () => {
+  const startAnswer = {
+    flow: 'demo',
+    state: 'running' as const,
+    nodes: { lambda1: { state: 'starting' as const, received: 0, emitted: 0, errors: 0 }, feeder1: { state: 'running' as const, received: 0, emitted: 0, errors: 0 } },
+  };
+
+  it('an answer older than the events it crossed does not undo them', () => {
+    let s = initialRuntime();
+    const asOf = s.seq; // the start request is sent
+    s = apply(s, 'status', { node: 'lambda1', state: 'running', received: 0, emitted: 0, errors: 0 });
+    s = runtimeReducer(s, { type: 'status', status: startAnswer, asOf }); // its answer arrives late
+    expect(s.nodes.lambda1!.state).toBe('running');
+    expect(s.nodes.feeder1!.state).toBe('running');
+    expect(s.flowState).toBe('running');
+  });
+
+  it('an answer newer than every event applies in full', () => {
+    let s = apply(initialRuntime(), 'status', { node: 'lambda1', state: 'stopped', received: 0, emitted: 0, errors: 0 });
+    s = apply(s, 'flow', { flow: 'demo', state: 'stopped' });
+    s = runtimeReducer(s, { type: 'status', status: startAnswer, asOf: s.seq });
+    expect(s.nodes.lambda1!.state).toBe('starting');
+    expect(s.flowState).toBe('running');
+  });
+
+  it('a late flow answer does not undo a newer flow event', () => {
+    let s = initialRuntime();
+    const asOf = s.seq;
+    s = apply(s, 'flow', { flow: 'demo', state: 'stopped' });
+    s = runtimeReducer(s, { type: 'status', status: startAnswer, asOf });
+    expect(s.flowState).toBe('stopped');
+  });
+});

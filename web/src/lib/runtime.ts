@@ -16,23 +16,33 @@ export interface RuntimeState {
   /** How many messages each Display keeps (its `maxMessages`; 0 = unlimited). */
   limits: Record<string, number>;
   connected: boolean;
+  /** Counts the status and flow events applied; a request notes it when it is sent. */
+  seq: number;
+  /** The `seq` of the last event about each node (and `flow` for the flow's own state). */
+  lastEvent: Record<string, number>;
 }
 
 export type RuntimeAction =
   | { type: 'reset' }
   | { type: 'event'; event: FlowEvent }
-  | { type: 'status'; status: FlowStatus }
+  /**
+   * A full status document (start/stop answers, GET status). `asOf` is the runtime's `seq` when
+   * the request was sent: events that arrived since are newer than the document and win.
+   */
+  | { type: 'status'; status: FlowStatus; asOf?: number }
   | { type: 'messages'; node: string; items: Message[]; total: number }
   | { type: 'clear'; node: string }
   | { type: 'limits'; limits: Record<string, number> }
   | { type: 'connected'; connected: boolean };
 
 export const ERROR_RECORDS_KEPT = 20;
+/** `lastEvent` key of the flow's own state (node ids cannot contain a space). */
+const FLOW_KEY = ' flow';
 /** Cap for "unlimited" Displays, so that a long run cannot exhaust the browser. */
 export const UNLIMITED_CAP = 1000;
 
 export function initialRuntime(): RuntimeState {
-  return { flowState: 'unknown', nodes: {}, messages: {}, errors: {}, limits: {}, connected: false };
+  return { flowState: 'unknown', nodes: {}, messages: {}, errors: {}, limits: {}, connected: false, seq: 0, lastEvent: {} };
 }
 
 function keepLast<T>(items: T[], limit: number): T[] {
@@ -49,13 +59,18 @@ function statusOf(data: { node: string } & NodeStatus): NodeStatus {
 export function runtimeReducer(state: RuntimeState, action: RuntimeAction): RuntimeState {
   switch (action.type) {
     case 'reset':
-      return { ...initialRuntime(), limits: state.limits };
+      return { ...initialRuntime(), limits: state.limits, seq: state.seq };
     case 'connected':
       return state.connected === action.connected ? state : { ...state, connected: action.connected };
     case 'limits':
       return { ...state, limits: action.limits };
-    case 'status':
-      return { ...state, flowState: action.status.state, nodes: { ...state.nodes, ...action.status.nodes } };
+    case 'status': {
+      const asOf = action.asOf;
+      const newer = (key: string) => asOf !== undefined && (state.lastEvent[key] ?? 0) > asOf;
+      const nodes = { ...state.nodes };
+      for (const [id, st] of Object.entries(action.status.nodes ?? {})) if (!newer(id)) nodes[id] = st;
+      return { ...state, flowState: newer(FLOW_KEY) ? state.flowState : action.status.state, nodes };
+    }
     case 'messages':
       return {
         ...state,
@@ -69,8 +84,10 @@ export function runtimeReducer(state: RuntimeState, action: RuntimeAction): Runt
     case 'event': {
       const ev = action.event;
       switch (ev.kind) {
-        case 'status':
-          return { ...state, nodes: { ...state.nodes, [ev.data.node]: statusOf(ev.data) } };
+        case 'status': {
+          const seq = state.seq + 1;
+          return { ...state, seq, lastEvent: { ...state.lastEvent, [ev.data.node]: seq }, nodes: { ...state.nodes, [ev.data.node]: statusOf(ev.data) } };
+        }
         case 'message': {
           const log = state.messages[ev.data.node] ?? { items: [], total: 0 };
           const items = keepLast([...log.items, ev.data.message], state.limits[ev.data.node] ?? 10);
@@ -80,8 +97,10 @@ export function runtimeReducer(state: RuntimeState, action: RuntimeAction): Runt
           const list = [...(state.errors[ev.data.node] ?? []), ev.data.record];
           return { ...state, errors: { ...state.errors, [ev.data.node]: keepLast(list, ERROR_RECORDS_KEPT) } };
         }
-        case 'flow':
-          return { ...state, flowState: ev.data.state };
+        case 'flow': {
+          const seq = state.seq + 1;
+          return { ...state, seq, lastEvent: { ...state.lastEvent, [FLOW_KEY]: seq }, flowState: ev.data.state };
+        }
         default:
           return state;
       }
