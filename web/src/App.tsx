@@ -84,8 +84,8 @@ export function App() {
 
   const toast = useCallback((tone: Toast['tone'], text: string) => {
     const id = ++toastSeq.current;
-    setToasts((t) => [...t.slice(-3), { id, tone, text }]);
-    window.setTimeout(() => setToasts((t) => t.filter((x) => x.id !== id)), tone === 'error' ? 9000 : 4000);
+    setToasts((t) => [...t.slice(-1), { id, tone, text }]);
+    window.setTimeout(() => setToasts((t) => t.filter((x) => x.id !== id)), tone === 'error' ? 9000 : 3000);
   }, []);
 
   const handleAuth = useCallback((e: unknown) => {
@@ -215,7 +215,6 @@ export function App() {
       const asOf = runtimeRef.current.seq;
       const status = await api.start(editor.meta.id);
       rdispatch({ type: 'status', status, asOf });
-      toast('ok', 'Flow started.');
       void refreshFlows();
     } catch (e) {
       handleAuth(e);
@@ -232,7 +231,6 @@ export function App() {
       const asOf = runtimeRef.current.seq;
       const status = await api.stop(editor.meta.id);
       rdispatch({ type: 'status', status, asOf });
-      toast('info', 'Flow stopped.');
       void refreshFlows();
     } catch (e) {
       handleAuth(e);
@@ -281,11 +279,18 @@ export function App() {
         }
       }
     };
+    // The stream ends when a run ends and EventSource reconnects within seconds; only a longer
+    // gap is shown as "offline". Each (re)connection re-reads status and messages.
+    let offlineTimer: number | undefined;
     es.onopen = () => {
+      window.clearTimeout(offlineTimer);
+      offlineTimer = undefined;
       rdispatch({ type: 'connected', connected: true });
       void sync();
     };
-    es.onerror = () => rdispatch({ type: 'connected', connected: false });
+    es.onerror = () => {
+      if (offlineTimer === undefined) offlineTimer = window.setTimeout(() => rdispatch({ type: 'connected', connected: false }), 5000);
+    };
     for (const name of ['status', 'message', 'error', 'flow']) {
       es.addEventListener(name, (ev) => {
         const parsed = parseFlowEvent(name, (ev as MessageEvent<string>).data);
@@ -295,6 +300,7 @@ export function App() {
     }
     return () => {
       closed = true;
+      window.clearTimeout(offlineTimer);
       es.close();
       rdispatch({ type: 'connected', connected: false });
     };
