@@ -158,7 +158,10 @@ export async function startBrowser() {
     });
     page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
     page.on('response', (res) => {
-      if (res.status() >= 400) httpErrors.push(`${res.status()} ${res.request().method()} ${new URL(res.url()).pathname}`);
+      if (res.status() >= 400) {
+        const body = res.request().postData();
+        httpErrors.push(`${res.status()} ${res.request().method()} ${new URL(res.url()).pathname}${body ? ` ${body.slice(0, 200)}` : ''}`);
+      }
     });
   };
   context.on('page', watch);

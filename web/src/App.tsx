@@ -244,6 +244,8 @@ export function App() {
   const flowId = editor.meta.id;
   const nodesRef = useRef(editor.nodes);
   nodesRef.current = editor.nodes;
+  const serverNodesRef = useRef(editor.serverNodes);
+  serverNodesRef.current = editor.serverNodes;
 
   const displayLimitsKey = editor.nodes
     .filter((n) => n.data.type === 'display')
@@ -270,7 +272,8 @@ export function App() {
       } catch {
         // a flow never started may have no status yet
       }
-      for (const n of nodesRef.current.filter((x) => x.data.type === 'display')) {
+      // only Displays the server knows: one added since the last save has no messages yet
+      for (const n of nodesRef.current.filter((x) => x.data.type === 'display' && serverNodesRef.current.includes(x.id))) {
         try {
           const res = await api.messages(flowId, n.id);
           if (!closed) rdispatch({ type: 'messages', node: n.id, items: res.messages, total: res.total });
@@ -601,7 +604,7 @@ export function App() {
             node={inspected}
             descriptor={byType.get(inspected.data.type)}
             flowId={editor.meta.id}
-            saved={onServer}
+            saved={onServer && editor.serverNodes.includes(inspected.id)}
             tab={tab}
             onTab={setTab}
             issues={editor.issues.byNode[inspected.id] ?? []}
@@ -613,7 +616,7 @@ export function App() {
             onStart={() => void start()}
             onClearMessages={() => {
               rdispatch({ type: 'clear', node: inspected.id });
-              if (onServer) api.clearMessages(editor.meta.id, inspected.id).catch((e) => toast('error', `Not cleared: ${describeError(e)}`));
+              if (onServer && editor.serverNodes.includes(inspected.id)) api.clearMessages(editor.meta.id, inspected.id).catch((e) => toast('error', `Not cleared: ${describeError(e)}`));
             }}
           />
         )}

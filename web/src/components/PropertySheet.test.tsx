@@ -151,6 +151,26 @@ describe('Lambda pickers', () => {
     expect(fetchMock).toHaveBeenCalledTimes(1);
   });
 
+  it('names neither flow nor node for a node the server does not hold yet', async () => {
+    const fetchMock = vi.fn(async (_url: string, _init?: RequestInit) => new Response(JSON.stringify({ functions: [] }), { status: 200 }));
+    vi.stubGlobal('fetch', fetchMock);
+    render(
+      <PropertySheet
+        descriptor={lambdaDescriptor}
+        nodeId="lambda9"
+        config={{}}
+        secretsSet={[]}
+        secretsClear={[]}
+        issues={[]}
+        onChange={() => undefined}
+        onClearSecret={() => undefined}
+      />,
+    );
+    await act(async () => screen.getByRole('combobox', { name: /Function name/ }).focus());
+    await waitFor(() => expect(fetchMock).toHaveBeenCalled());
+    expect(JSON.parse(String(fetchMock.mock.calls[0]![1]!.body))).toEqual({ connection: {} });
+  });
+
   it('still accepts free text when listing fails', async () => {
     vi.stubGlobal('fetch', vi.fn(async () => new Response(JSON.stringify({ error: 'AccessDeniedException: no', details: [] }), { status: 502 })));
     const onConfig = vi.fn();

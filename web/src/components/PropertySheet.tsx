@@ -161,8 +161,12 @@ function TestPanel({ descriptor, config, nodeId, flowId, onIssues }: TestPanelPr
     setResult(null);
     onIssues([]);
     const message: Message = { body, bodyEncoding: 'utf8', contentType, properties: {} };
-    const req: { config: JsonObject; message: Message; flow?: string; node?: string } = { config, message, node: nodeId };
-    if (flowId) req.flow = flowId;
+    const req: { config: JsonObject; message: Message; flow?: string; node?: string } = { config, message };
+    // flow and node go together: they let the server use the secrets it stores for this node
+    if (flowId) {
+      req.flow = flowId;
+      req.node = nodeId;
+    }
     try {
       setResult(await api.testComponent(descriptor.type, req));
     } catch (e) {

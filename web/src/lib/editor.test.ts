@@ -16,6 +16,15 @@ describe('editor', () => {
     expect(toFlowDocument(s).nodes.map((n) => n.id)).toEqual(['feeder1', 'lambda1', 'display1']);
   });
 
+  it('knows which nodes the server holds', () => {
+    let s = loaded();
+    expect(s.serverNodes).toEqual(['feeder1', 'lambda1', 'display1']);
+    s = run(s, { type: 'addNode', componentType: 'display', title: 'Display', position: { x: 0, y: 0 } });
+    expect(s.serverNodes).not.toContain('display2');
+    s = run(s, { type: 'saved', flow: { ...demoFlow, nodes: [...demoFlow.nodes, { id: 'display2', type: 'display', name: 'D', position: { x: 0, y: 0 }, config: {} }] } });
+    expect(s.serverNodes).toContain('display2');
+  });
+
   it('a new, never saved flow is dirty', () => {
     const s = run(emptyEditor(), { type: 'load', flow: { id: 'x', name: 'x', nodes: [], edges: [] }, saved: false });
     expect(isDirty(s)).toBe(true);

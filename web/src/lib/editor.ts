@@ -29,6 +29,8 @@ export interface EditorState {
   savedFingerprint: string;
   dragging: boolean;
   issues: Issues;
+  /** Ids of the nodes the server holds (as last loaded or saved): the others have no run data. */
+  serverNodes: string[];
 }
 
 export type EditorAction =
@@ -60,6 +62,7 @@ export function emptyEditor(): EditorState {
     savedFingerprint: '',
     dragging: false,
     issues: noIssues(),
+    serverNodes: [],
   };
 }
 
@@ -89,6 +92,7 @@ function loadState(flow: FlowDocument, saved: boolean): EditorState {
   const base: EditorState = { ...emptyEditor(), meta, nodes, edges };
   if (flow.rev !== undefined) base.rev = flow.rev;
   base.savedFingerprint = saved ? fingerprint(currentSnapshot(base)) : '';
+  base.serverNodes = saved ? flow.nodes.map((n) => n.id) : [];
   return base;
 }
 
@@ -244,7 +248,7 @@ export function editorReducer(s: EditorState, a: EditorAction): EditorState {
         delete data.secretsClear;
         return { ...n, data };
       });
-      const next: EditorState = { ...s, nodes, issues: noIssues() };
+      const next: EditorState = { ...s, nodes, issues: noIssues(), serverNodes: a.flow.nodes.map((n) => n.id) };
       if (a.flow.rev !== undefined) next.rev = a.flow.rev;
       next.savedFingerprint = fingerprint(currentSnapshot(next));
       return next;

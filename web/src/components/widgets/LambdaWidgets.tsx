@@ -174,8 +174,11 @@ export function LambdaFunctionWidget(props: WidgetProps) {
   const depsKey = JSON.stringify(connection);
   const load = useCallback(async () => {
     const body: { connection: JsonObject; flow?: string; node?: string } = { connection };
-    if (ctx.flowId) body.flow = ctx.flowId;
-    if (ctx.nodeId) body.node = ctx.nodeId;
+    // flow and node go together: they let the server use the secrets it stores for this node
+    if (ctx.flowId && ctx.nodeId) {
+      body.flow = ctx.flowId;
+      body.node = ctx.nodeId;
+    }
     const res = await api.lambdaFunctions(body);
     return res.functions.map((f) => ({ value: f.name, hint: [f.runtime, f.description].filter(Boolean).join(' · ') }));
     // eslint-disable-next-line react-hooks/exhaustive-deps
@@ -190,8 +193,11 @@ export function LambdaQualifierWidget(props: WidgetProps) {
   const depsKey = JSON.stringify([connection, functionName]);
   const load = useCallback(async () => {
     const body: { connection: JsonObject; functionName: string; flow?: string; node?: string } = { connection, functionName };
-    if (ctx.flowId) body.flow = ctx.flowId;
-    if (ctx.nodeId) body.node = ctx.nodeId;
+    // flow and node go together: they let the server use the secrets it stores for this node
+    if (ctx.flowId && ctx.nodeId) {
+      body.flow = ctx.flowId;
+      body.node = ctx.nodeId;
+    }
     const res = await api.lambdaQualifiers(body);
     const opts: ComboOption[] = res.aliases.map((a) => ({ value: a.name, hint: a.functionVersion ? `alias → version ${a.functionVersion}` : 'alias' }));
     for (const v of res.versions) opts.push({ value: v, hint: 'version' });
