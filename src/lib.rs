@@ -6,6 +6,7 @@
 
 #![deny(missing_docs)]
 
+pub mod api;
 pub mod components;
 pub mod flow;
 pub mod message;

@@ -38,6 +38,8 @@ enum Command {
         /// The flow file.
         flow: PathBuf,
     },
+    /// Serve the designer and the HTTP API (docs/api.md) for the flows in a directory.
+    Serve(ServeArgs),
     /// List the component types with their ports.
     Components {
         /// Print the full descriptors (schema and uiSchema) as JSON.
@@ -46,13 +48,58 @@ enum Command {
     },
 }
 
+/// Options of `lambdaflow serve`.
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// The flow store: one `<id>.json` per flow, plus the encrypted `.credentials.json`.
+    #[arg(long, default_value = "flows")]
+    flows: PathBuf,
+    /// Address to listen on. Beyond loopback, set a token.
+    #[arg(long, default_value = "127.0.0.1")]
+    bind: std::net::IpAddr,
+    /// Port to listen on (0: any free port; the address is printed on stdout).
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
+    /// Require `Authorization: Bearer <token>` on every /api route but /api/health, and on
+    /// /metrics.
+    #[arg(long, env = "LAMBDAFLOW_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// Largest accepted request body, in bytes.
+    #[arg(long, default_value_t = lambdaflow::api::DEFAULT_MAX_BODY)]
+    max_body: usize,
+    /// Seconds that stopping a flow (or the server) lets in-flight invocations finish.
+    #[arg(long, default_value_t = 10)]
+    drain: u64,
+}
+
 fn main() -> ExitCode {
     init_logging();
     let cli = Cli::parse();
     match cli.command {
         Command::Run { flow, timeout } => run(flow, timeout),
         Command::Validate { flow } => validate(flow),
+        Command::Serve(args) => serve(args),
         Command::Components { json } => components(json),
+    }
+}
+
+fn serve(args: ServeArgs) -> ExitCode {
+    let secret = std::env::var(lambdaflow::api::secrets::SECRET_ENV).ok();
+    let options = lambdaflow::api::ServeOptions {
+        flows: args.flows,
+        bind: args.bind,
+        port: args.port,
+        token: args.token,
+        max_body: args.max_body,
+        credential_secret: secret,
+        drain: Duration::from_secs(args.drain),
+    };
+    match lambdaflow::api::serve(options) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("lambdaflow serve: {e}");
+            ExitCode::from(1)
+        }
     }
 }
 

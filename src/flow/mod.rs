@@ -1,6 +1,7 @@
 //! Flows: the file model, its validation, and loading flow files from disk.
 
 pub mod model;
+pub mod store;
 pub mod validate;
 
 pub use model::{Edge, Endpoint, Flow, Node, Position};

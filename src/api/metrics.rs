@@ -1,0 +1,135 @@
+//! `GET /metrics`: Prometheus text exposition (format 0.0.4) of the flows this server runs —
+//! flows running, per node received/emitted/errors counters, and the invocation latency
+//! histogram of nodes that make external calls (the LambdaConnector).
+//!
+//! Counters belong to a run: they start at zero when a flow starts, which Prometheus reads as a
+//! counter reset. A stopped flow's last run stays visible until it is started again or deleted.
+
+use std::fmt::Write as _;
+
+use actix_web::HttpResponse;
+
+use super::routes::Data;
+use crate::runtime::NodeStatus;
+
+fn escape(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+fn header(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} {kind}");
+}
+
+/// Renders the metrics text.
+pub fn render(state: &Data) -> String {
+    let handles = state.runner.handles();
+    let mut out = String::new();
+    header(
+        &mut out,
+        "lambdaflow_flows_running",
+        "gauge",
+        "Flows currently running.",
+    );
+    let running = handles.iter().filter(|(_, h)| h.is_running()).count();
+    let _ = writeln!(out, "lambdaflow_flows_running {running}");
+    header(
+        &mut out,
+        "lambdaflow_flow_running",
+        "gauge",
+        "1 while the flow runs, 0 after it stopped.",
+    );
+    for (id, h) in &handles {
+        let _ = writeln!(
+            out,
+            "lambdaflow_flow_running{{flow=\"{}\"}} {}",
+            escape(id),
+            u8::from(h.is_running())
+        );
+    }
+
+    let statuses: Vec<_> = handles
+        .iter()
+        .map(|(id, h)| (id, h, h.status(), h.node_types()))
+        .collect();
+    type Counter = (&'static str, &'static str, fn(&NodeStatus) -> u64);
+    let counters: [Counter; 3] = [
+        (
+            "lambdaflow_node_received_total",
+            "Messages a node took from its input.",
+            |s| s.received,
+        ),
+        (
+            "lambdaflow_node_emitted_total",
+            "Messages a node sent to its outputs (other than error).",
+            |s| s.emitted,
+        ),
+        (
+            "lambdaflow_node_errors_total",
+            "Messages whose handling failed (after retries).",
+            |s| s.errors,
+        ),
+    ];
+    for (name, help, get) in counters {
+        header(&mut out, name, "counter", help);
+        for (flow, _, status, types) in &statuses {
+            for (node, component) in types {
+                if let Some(s) = status.nodes.get(node) {
+                    let _ = writeln!(
+                        out,
+                        "{name}{{flow=\"{}\",node=\"{}\",type=\"{}\"}} {}",
+                        escape(flow),
+                        escape(node),
+                        escape(component),
+                        get(s)
+                    );
+                }
+            }
+        }
+    }
+
+    let name = "lambdaflow_invocation_duration_seconds";
+    header(
+        &mut out,
+        name,
+        "histogram",
+        "Duration of a node's external calls (Lambda invocations).",
+    );
+    for (flow, h, _, types) in &statuses {
+        for (node, component) in types {
+            let Ok(latency) = h.latency(node) else {
+                continue;
+            };
+            if latency.count == 0 && *component != "lambda" {
+                continue;
+            }
+            let labels = format!(
+                "flow=\"{}\",node=\"{}\",type=\"{}\"",
+                escape(flow),
+                escape(node),
+                escape(component)
+            );
+            for (le, count) in &latency.buckets {
+                let _ = writeln!(out, "{name}_bucket{{{labels},le=\"{le}\"}} {count}");
+            }
+            let _ = writeln!(
+                out,
+                "{name}_bucket{{{labels},le=\"+Inf\"}} {}",
+                latency.count
+            );
+            let _ = writeln!(out, "{name}_sum{{{labels}}} {}", latency.sum_seconds);
+            let _ = writeln!(out, "{name}_count{{{labels}}} {}", latency.count);
+        }
+    }
+    out
+}
+
+/// `GET /metrics`
+pub async fn metrics(state: Data) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(render(&state))
+}

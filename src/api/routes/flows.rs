@@ -1,0 +1,144 @@
+//! Flow documents and their life cycle: list, get, put, delete, start, stop, status.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::{Value, json};
+
+use super::{Data, parse_json};
+use crate::api::error::{ApiError, blocking};
+use crate::flow::store::Precondition;
+use crate::runtime::{FlowState, FlowStatus, NodeState, NodeStatus};
+
+/// `GET /api/flows`
+pub async fn list(state: Data) -> Result<HttpResponse, ApiError> {
+    let s = state.clone();
+    let mut summaries = blocking(move || s.workspace.summaries()).await?;
+    for summary in &mut summaries {
+        if state.runner.is_running(&summary.id) {
+            summary.state = "running";
+        }
+    }
+    Ok(HttpResponse::Ok().json(summaries))
+}
+
+fn etag(rev: &str) -> (header::HeaderName, String) {
+    (header::ETAG, format!("\"{rev}\""))
+}
+
+/// `GET /api/flows/{id}`
+pub async fn get(state: Data, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let (doc, rev) = blocking(move || state.workspace.document(&id)).await?;
+    Ok(HttpResponse::Ok().insert_header(etag(&rev)).json(doc))
+}
+
+fn precondition(req: &HttpRequest) -> Result<Precondition, ApiError> {
+    let if_match = match req.headers().get(header::IF_MATCH) {
+        None => None,
+        Some(v) => Some(Precondition::parse_if_match(v.to_str().map_err(|_| {
+            ApiError::bad_request("the If-Match header is not valid text")
+        })?)),
+    };
+    Ok(Precondition {
+        if_match,
+        rev: None,
+    })
+}
+
+/// `PUT /api/flows/{id}`
+pub async fn put(
+    state: Data,
+    id: web::Path<String>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let precondition = precondition(&req)?;
+    let body: Value = parse_json(&body)?;
+    let saved = blocking(move || state.workspace.save(&id, body, precondition)).await?;
+    let mut res = if saved.created {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    };
+    Ok(res.insert_header(etag(&saved.rev)).json(saved.document))
+}
+
+/// `DELETE /api/flows/{id}`: stops the flow if it runs, removes its file and secrets.
+pub async fn delete(
+    state: Data,
+    id: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let precondition = precondition(&req)?;
+    let s = state.clone();
+    let flow = id.clone();
+    blocking(move || s.workspace.delete(&flow, precondition)).await?;
+    state.runner.forget(&id, state.settings.drain).await;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The status of a flow that is not running and never ran in this server.
+fn idle_status(id: &str, nodes: Vec<(String, String)>) -> FlowStatus {
+    FlowStatus {
+        flow: id.to_owned(),
+        state: FlowState::Stopped,
+        nodes: nodes
+            .into_iter()
+            .map(|(node, _)| {
+                (
+                    node,
+                    NodeStatus {
+                        state: NodeState::Stopped,
+                        received: 0,
+                        emitted: 0,
+                        errors: 0,
+                        last_error: None,
+                    },
+                )
+            })
+            .collect::<BTreeMap<_, _>>(),
+    }
+}
+
+/// The status of a flow: its current or last run, else every node stopped with zero counts.
+pub(crate) async fn status_of(state: &Data, id: &str) -> Result<FlowStatus, ApiError> {
+    let s = state.clone();
+    let flow = id.to_owned();
+    let nodes = blocking(move || s.workspace.nodes(&flow)).await?;
+    Ok(match state.runner.handle(id) {
+        Some(h) => h.status(),
+        None => idle_status(id, nodes),
+    })
+}
+
+/// `POST /api/flows/{id}/start`
+pub async fn start(state: Data, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let s = state.clone();
+    let flow_id = id.clone();
+    let flow = blocking(move || s.workspace.runnable(&flow_id)).await?;
+    let status = state.runner.start(&flow).await?;
+    Ok(HttpResponse::Ok().json(status))
+}
+
+/// `POST /api/flows/{id}/stop`
+pub async fn stop(state: Data, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let status = status_of(&state, &id).await?; // 404 for unknown flows
+    let status = state
+        .runner
+        .stop(&id, state.settings.drain)
+        .await
+        .unwrap_or(status);
+    Ok(HttpResponse::Ok().json(status))
+}
+
+/// `GET /api/flows/{id}/status`
+pub async fn status(state: Data, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let status = status_of(&state, &id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(json!(status)))
+}

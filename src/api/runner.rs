@@ -1,0 +1,181 @@
+//! The flows the server runs: one [`FlowHandle`] per flow id (kept after a stop, so status and
+//! Display messages stay visible until the next start), and one event hub per flow id that
+//! outlives runs, so an event stream opened before a start sees the run.
+//!
+//! Flows run on the engine runtime (a multi-threaded tokio runtime of their own), not on the
+//! HTTP workers, so a worker restarting or the server shutting down never kills a flow's tasks.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::runtime::Handle;
+use tokio::sync::broadcast;
+
+use crate::flow::Flow;
+use crate::runtime::{
+    self, FlowEvent, FlowHandle, FlowState, FlowStatus, RunOptions, RuntimeError,
+};
+
+/// Capacity of a flow's event hub (events per subscriber before it lags).
+const HUB_CAPACITY: usize = 1024;
+
+/// Running (and last-run) flows.
+pub struct Runner {
+    engine: Handle,
+    flows: Mutex<HashMap<String, Arc<FlowHandle>>>,
+    hubs: Mutex<HashMap<String, broadcast::Sender<FlowEvent>>>,
+    transitions: tokio::sync::Mutex<()>,
+}
+
+impl std::fmt::Debug for Runner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runner").finish_non_exhaustive()
+    }
+}
+
+impl Runner {
+    /// A runner whose flows run on `engine`.
+    pub fn new(engine: Handle) -> Self {
+        Runner {
+            engine,
+            flows: Mutex::new(HashMap::new()),
+            hubs: Mutex::new(HashMap::new()),
+            transitions: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// The runtime flows run on.
+    pub fn engine(&self) -> &Handle {
+        &self.engine
+    }
+
+    /// The handle of a flow's current or last run.
+    pub fn handle(&self, id: &str) -> Option<Arc<FlowHandle>> {
+        self.flows.lock().expect("runner lock").get(id).cloned()
+    }
+
+    /// Every flow with a current or last run.
+    pub fn handles(&self) -> Vec<(String, Arc<FlowHandle>)> {
+        let mut all: Vec<_> = self
+            .flows
+            .lock()
+            .expect("runner lock")
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        all
+    }
+
+    /// Whether a flow is running.
+    pub fn is_running(&self, id: &str) -> bool {
+        self.handle(id).is_some_and(|h| h.is_running())
+    }
+
+    fn hub(&self, id: &str) -> broadcast::Sender<FlowEvent> {
+        self.hubs
+            .lock()
+            .expect("hub lock")
+            .entry(id.to_owned())
+            .or_insert_with(|| broadcast::channel(HUB_CAPACITY).0)
+            .clone()
+    }
+
+    /// Follows a flow's events across runs.
+    pub fn subscribe(&self, id: &str) -> broadcast::Receiver<FlowEvent> {
+        self.hub(id).subscribe()
+    }
+
+    /// Starts a flow (already validated, secrets merged); a running flow is left as it is.
+    pub async fn start(&self, flow: &Flow) -> Result<FlowStatus, RuntimeError> {
+        let _t = self.transitions.lock().await;
+        if let Some(h) = self.handle(&flow.id)
+            && h.is_running()
+        {
+            return Ok(h.status());
+        }
+        let handle = {
+            let _in_engine = self.engine.enter();
+            runtime::start(flow, RunOptions::interactive())?
+        };
+        let handle = Arc::new(handle);
+        let hub = self.hub(&flow.id);
+        let events = handle.subscribe();
+        // The run published its first events before we could subscribe: repeat them.
+        let _ = hub.send(FlowEvent::Flow {
+            flow: flow.id.clone(),
+            state: FlowState::Running,
+        });
+        for (node, status) in handle.status().nodes {
+            let _ = hub.send(FlowEvent::Status { node, status });
+        }
+        self.engine.spawn(forward(events, hub));
+        self.flows
+            .lock()
+            .expect("runner lock")
+            .insert(flow.id.clone(), handle.clone());
+        Ok(handle.status())
+    }
+
+    /// Stops a flow, letting in-flight work drain for up to `drain`; `None` if it never ran.
+    pub async fn stop(&self, id: &str, drain: Duration) -> Option<FlowStatus> {
+        let _t = self.transitions.lock().await;
+        let handle = self.handle(id)?;
+        if handle.is_running() {
+            let report = handle.stop(drain).await;
+            for problem in report.problems() {
+                tracing::warn!(flow = %id, "{problem}");
+            }
+        }
+        Some(handle.status())
+    }
+
+    /// Stops a flow and forgets it and its event hub (its streams end).
+    pub async fn forget(&self, id: &str, drain: Duration) {
+        self.stop(id, drain).await;
+        let _t = self.transitions.lock().await;
+        self.flows.lock().expect("runner lock").remove(id);
+        self.hubs.lock().expect("hub lock").remove(id);
+    }
+
+    /// Stops every running flow, in parallel, each with the same drain bound.
+    pub async fn stop_all(&self, drain: Duration) {
+        let _t = self.transitions.lock().await;
+        let running: Vec<_> = self
+            .handles()
+            .into_iter()
+            .filter(|(_, h)| h.is_running())
+            .collect();
+        if running.is_empty() {
+            return;
+        }
+        tracing::info!(
+            flows = running.len(),
+            drain_secs = drain.as_secs(),
+            "Stopping flows."
+        );
+        let stops = running.iter().map(|(id, h)| async move {
+            let report = h.stop(drain).await;
+            for problem in report.problems() {
+                tracing::warn!(flow = %id, "{problem}");
+            }
+        });
+        futures::future::join_all(stops).await;
+    }
+}
+
+/// Copies one run's events into the flow's hub until the run's handle is gone.
+async fn forward(mut events: broadcast::Receiver<FlowEvent>, hub: broadcast::Sender<FlowEvent>) {
+    loop {
+        match events.recv().await {
+            Ok(event) => {
+                let _ = hub.send(event);
+            }
+            Err(broadcast::error::RecvError::Lagged(n)) => {
+                tracing::warn!(skipped = n, "Event forwarding lagged; events were skipped.");
+            }
+            Err(broadcast::error::RecvError::Closed) => return,
+        }
+    }
+}
