@@ -216,10 +216,47 @@ test('export downloads the flow as JSON without secrets', async () => {
   assert.ok(!text.includes('secretsSet'));
 });
 
+test('the Test button runs the LambdaConnector once and shows what reached out and error', async () => {
+  await openNode(page, 'lambda1');
+  await page.getByTestId('tab-properties').click();
+  await page.locator('#cfg__functionName').fill('hello');
+  await page.getByTestId('test-toggle').click();
+  await page.getByTestId('test-body').fill('{"name": "Tester"}');
+  await page.getByTestId('test-run').click();
+  const results = page.getByTestId('test-results');
+  await expectText(results, 'Hello, Tester!', 'the test result on out');
+  await expectText(results, 'Nothing reached error.', 'an empty error list');
+  await results.scrollIntoViewIfNeeded();
+  await shot(page, 'test-button');
+
+  await page.locator('#cfg__functionName').fill('fail');
+  await page.getByTestId('test-run').click();
+  await expectText(results, 'error record', 'the failure on error');
+  await expectText(results, 'Nothing reached out.', 'an empty out list');
+  await results.scrollIntoViewIfNeeded();
+  await shot(page, 'test-button-fail');
+});
+
+test('dark mode follows the system', async () => {
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await openNode(page, 'display2');
+  await page.getByTestId('tab-run').click();
+  const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  assert.equal(bg, 'rgb(15, 18, 22)');
+  await shot(page, 'dark-mode');
+  await page.emulateMedia({ colorScheme: 'light' });
+});
+
 test('keyboard: add from the palette, delete with the Delete key, undo and redo', async () => {
+  // the open flow has an unsaved change (the Test step's function name): leaving it asks first
+  assert.equal(await page.getByTestId('save-state').textContent(), '● unsaved changes');
   await page.getByTestId('new-flow').click();
   await page.getByTestId('new-flow-name').fill('E2E keys');
   await page.getByTestId('new-flow-create').click();
+  const dialog = page.getByRole('dialog');
+  await dialog.waitFor();
+  assert.match(await dialog.textContent(), /Discard unsaved changes\?/);
+  await dialog.getByRole('button', { name: /Discard and create a new flow/ }).click();
   await page.getByTestId('canvas-empty').waitFor();
   await page.getByTestId('palette-display').focus();
   await page.keyboard.press('Enter');
