@@ -159,7 +159,7 @@ export function App() {
     };
     window.addEventListener('hashchange', onHash);
     return () => window.removeEventListener('hashchange', onHash);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // (deliberately once, on mount / on a new inspected node)
   }, []);
   const editorIdRef = useRef('');
   editorIdRef.current = editor.meta.id;
@@ -407,7 +407,7 @@ export function App() {
       const centre = r ? { x: r.left + r.width / 2, y: r.top + r.height / 2 } : { x: window.innerWidth / 2, y: window.innerHeight / 2 };
       const p = rf.screenToFlowPosition(centre);
       const offset = (editor.nodes.length % 6) * 24;
-      dispatch({ type: 'addNode', componentType: type, title: desc.title, position: { x: p.x - 115 + offset, y: p.y - 50 + offset } });
+      dispatch({ type: 'addNode', componentType: type, title: desc.title, position: { x: p.x - 100 + offset, y: p.y - 50 + offset } });
     },
     [byType, open, rf, editor.nodes.length],
   );
@@ -423,7 +423,7 @@ export function App() {
   useEffect(() => {
     if (!inspectedId) return;
     setTab(running && (inspectedType === 'feeder' || inspectedType === 'display') ? 'run' : 'properties');
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // (deliberately once, on mount / on a new inspected node)
   }, [inspectedId]);
 
   // ---- keyboard ------------------------------------------------------------------------------

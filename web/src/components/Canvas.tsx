@@ -81,8 +81,8 @@ export function Canvas({ nodes, edges, dispatch, components, onNodeOpen, onConne
       const desc = byType.get(type);
       if (!desc) return;
       const p = rf.screenToFlowPosition({ x: e.clientX, y: e.clientY });
-      // centre the card (about 230×110) on the pointer
-      dispatch({ type: 'addNode', componentType: type, title: desc.title, position: { x: p.x - 115, y: p.y - 40 } });
+      // centre the card (about 200×100) on the pointer
+      dispatch({ type: 'addNode', componentType: type, title: desc.title, position: { x: p.x - 100, y: p.y - 40 } });
     },
     [byType, rf, dispatch],
   );

@@ -6,7 +6,7 @@ class ResizeObserverStub {
     this.cb = cb;
   }
   observe(target: Element) {
-    this.cb([{ target, contentRect: { width: 236, height: 100 } } as unknown as ResizeObserverEntry], this as unknown as ResizeObserver);
+    this.cb([{ target, contentRect: { width: 200, height: 100 } } as unknown as ResizeObserverEntry], this as unknown as ResizeObserver);
   }
   unobserve() {}
   disconnect() {}
@@ -26,7 +26,7 @@ export function installReactFlowStubs(): void {
   g.DOMMatrixReadOnly = DOMMatrixReadOnlyStub;
   Object.defineProperties(HTMLElement.prototype, {
     offsetHeight: { configurable: true, get() { return parseFloat((this as HTMLElement).style.height) || 100; } },
-    offsetWidth: { configurable: true, get() { return parseFloat((this as HTMLElement).style.width) || 236; } },
+    offsetWidth: { configurable: true, get() { return parseFloat((this as HTMLElement).style.width) || 200; } },
   });
   (SVGElement.prototype as unknown as { getBBox: () => DOMRect }).getBBox = () => ({ x: 0, y: 0, width: 0, height: 0 }) as DOMRect;
 }

@@ -181,7 +181,7 @@ export function LambdaFunctionWidget(props: WidgetProps) {
     }
     const res = await api.lambdaFunctions(body);
     return res.functions.map((f) => ({ value: f.name, hint: [f.runtime, f.description].filter(Boolean).join(' · ') }));
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // (keyed on depsKey: the connection object is rebuilt on every render)
   }, [depsKey, ctx.flowId, ctx.nodeId]);
   return <ComboWidget widget={props} load={load} depsKey={depsKey} noun="function" />;
 }
@@ -202,7 +202,7 @@ export function LambdaQualifierWidget(props: WidgetProps) {
     const opts: ComboOption[] = res.aliases.map((a) => ({ value: a.name, hint: a.functionVersion ? `alias → version ${a.functionVersion}` : 'alias' }));
     for (const v of res.versions) opts.push({ value: v, hint: 'version' });
     return opts;
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // (keyed on depsKey: the connection object is rebuilt on every render)
   }, [depsKey, ctx.flowId, ctx.nodeId]);
   return (
     <ComboWidget
