@@ -11,7 +11,7 @@ import type { ComponentDescriptor, JsonObject, Message, TestResponse } from '../
 import { errorSchemaFor, issuesFromDetails, pointerLabel, type NodeIssue } from '../lib/issues';
 import { checkJson, isJsonContentType } from '../lib/message';
 import { parsePointer } from '../lib/pointer';
-import { writeOnlyPointers } from '../lib/schema';
+import { dropHiddenFields, writeOnlyPointers } from '../lib/schema';
 import { MessageView } from './MessageView';
 import { LambdaFunctionWidget, LambdaQualifierWidget } from './widgets/LambdaWidgets';
 import { SecretWidget } from './widgets/SecretWidget';
@@ -119,7 +119,8 @@ export function PropertySheet(props: PropertySheetProps) {
           // only a user's edit changes the flow, so opening a sheet never makes it "unsaved".
           if (fieldId === undefined) return;
           setTestIssues([]);
-          onChange((e.formData ?? {}) as JsonObject);
+          const data = (e.formData ?? {}) as JsonObject;
+          onChange(dropHiddenFields(validatorFor(descriptor.type), descriptor.schema as RJSFSchema, data));
         }}
       >
         <Fragment />

@@ -68,3 +68,27 @@ describe('the LambdaConnector’s own schema', () => {
     expect((container.querySelector('#cfg__connection__sessionToken') as HTMLInputElement).type).toBe('password');
   });
 });
+
+describe('ticking Async Invoke on the real LambdaConnector sheet', () => {
+  it('removes the hidden invocation type from the config, so the save is not refused', async () => {
+    const { default: userEvent } = await import('@testing-library/user-event');
+    const { useState } = await import('react');
+    const { waitFor } = await import('@testing-library/react');
+    const lambda = components.find((c) => c.type === 'lambda')!;
+    const descriptor: ComponentDescriptor = { type: 'lambda', title: 'LambdaConnector', description: '', inputs: ['in'], outputs: ['out', 'error'], schema: lambda.schema, uiSchema: lambda.uiSchema };
+    const seen: Record<string, unknown>[] = [];
+    function Sheet() {
+      const [config, setConfig] = useState<Record<string, unknown>>({ functionName: 'hello', invocationType: 'DryRun' });
+      return (
+        <PropertySheet descriptor={descriptor} nodeId="lambda1" config={config as never} secretsSet={[]} secretsClear={[]} issues={[]}
+          onChange={(c) => { seen.push(c); setConfig(c); }} onClearSecret={() => undefined} />
+      );
+    }
+    render(<Sheet />);
+    await userEvent.click(screen.getByLabelText(/Async Invoke/i));
+    await waitFor(() => expect(seen.length).toBeGreaterThan(0));
+    const last = seen[seen.length - 1]!;
+    expect(last.asyncInvoke).toBe(true);
+    expect(last).not.toHaveProperty('invocationType');
+  });
+});

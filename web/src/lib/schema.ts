@@ -1,5 +1,6 @@
 // Small JSON Schema helpers the designer needs beyond what rjsf does: finding write-only
 // (secret) fields so that exports never carry them.
+import { retrieveSchema, type RJSFSchema, type ValidatorType } from '@rjsf/utils';
 import type { Json, JsonObject } from '../api/types';
 
 type Schema = JsonObject;
@@ -99,4 +100,24 @@ export function writeOnlyPointers(schema: Schema, root: Schema = schema, prefix 
     }
   }
   return [...out];
+}
+
+/**
+ * Drops top-level values the schema, resolved for this data (`if/then/else`, `dependencies`),
+ * no longer declares, when the schema forbids undeclared keys. Example: ticking the
+ * LambdaConnector's "Async Invoke?" hides `invocationType`; its stored value would otherwise stay
+ * in the config and the server would refuse the save on a field the user cannot see.
+ */
+export function dropHiddenFields(validator: ValidatorType, schema: RJSFSchema, data: JsonObject): JsonObject {
+  const closed = schema.additionalProperties === false || (schema as JsonObject).unevaluatedProperties === false;
+  if (!closed) return data;
+  const resolved = retrieveSchema(validator, schema, schema, data);
+  const declared = isObj(resolved.properties) ? resolved.properties : {};
+  const kept: JsonObject = {};
+  let dropped = false;
+  for (const [key, value] of Object.entries(data)) {
+    if (key in declared) kept[key] = value;
+    else dropped = true;
+  }
+  return dropped ? kept : data;
 }
