@@ -11,7 +11,6 @@ target_dir() {
   cargo metadata --format-version 1 --no-deps |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])'
 }
-root=$(pwd)
 
 step() { printf '\n==> %s\n' "$*"; }
 
