@@ -5,6 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Where cargo puts binaries (honours CARGO_TARGET_DIR and cargo config).
+target_dir() {
+  cargo metadata --format-version 1 --no-deps |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])'
+}
+
 LAMBDA_PORT=${LAMBDA_PORT:-9000}
 PORT=${PORT:-8080}
 
@@ -31,4 +37,4 @@ for _ in $(seq 1 600); do
   sleep 1
 done
 echo "Open http://127.0.0.1:$PORT — the demo flows are in the Flows list."
-target/debug/lambdaflow serve --flows flows --bind 127.0.0.1 --port "$PORT"
+"$(target_dir)/debug/lambdaflow" serve --flows flows --bind 127.0.0.1 --port "$PORT"

@@ -5,7 +5,12 @@
 # and the browser end-to-end tests in headless Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$(pwd)
+
+# Where cargo puts binaries (honours CARGO_TARGET_DIR and cargo config).
+target_dir() {
+  cargo metadata --format-version 1 --no-deps |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])'
+}
 
 step() { printf '\n==> %s\n' "$*"; }
 
@@ -34,7 +39,7 @@ if [ -f web/package.json ] && grep -q '"e2e"' web/package.json; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
   fi
   cargo build
-  (cd web && LAMBDAFLOW_BIN="$root/target/debug/lambdaflow" npm run e2e)
+  (cd web && LAMBDAFLOW_BIN="$(target_dir)/debug/lambdaflow" npm run e2e)
 fi
 
 step "All tests passed."

@@ -47,6 +47,9 @@ fn run_prints_each_display_message_as_one_json_line() {
 fn validate_accepts_the_demo_flows() {
     for entry in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("flows")).unwrap() {
         let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue; // the server keeps its credential key beside the flows
+        }
         let out = lambdaflow(&["validate", path.to_str().unwrap()]);
         assert!(
             out.status.success(),

@@ -1,0 +1,143 @@
+// Shapes of the lambdaflow HTTP API (docs/api.md). The designer programs against these only.
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
+export type Scalar = null | boolean | number | string;
+
+export interface ComponentDescriptor {
+  type: string;
+  title: string;
+  description: string;
+  inputs: string[];
+  outputs: string[];
+  schema: JsonObject;
+  uiSchema: JsonObject;
+}
+
+export interface Position {
+  x: number;
+  y: number;
+}
+
+export interface FlowNode {
+  id: string;
+  type: string;
+  name: string;
+  position: Position;
+  config: JsonObject;
+  /** JSON pointers (into `config`) of write-only values the server holds. Returned by GET/PUT. */
+  secretsSet?: string[];
+  /** JSON pointers of stored secrets to remove on the next PUT. */
+  secretsClear?: string[];
+}
+
+export interface PortRef {
+  node: string;
+  port: string;
+}
+
+export interface FlowEdge {
+  id: string;
+  from: PortRef;
+  to: PortRef;
+}
+
+export interface FlowDocument {
+  id: string;
+  name: string;
+  description?: string;
+  nodes: FlowNode[];
+  edges: FlowEdge[];
+  rev?: string;
+}
+
+export type FlowState = 'running' | 'stopped';
+export type NodeState = 'starting' | 'running' | 'stopped' | 'failed';
+
+export interface FlowSummary {
+  id: string;
+  name: string;
+  description?: string;
+  rev?: string;
+  state: FlowState;
+}
+
+export interface ErrorDetail {
+  node: string | null;
+  pointer: string;
+  message: string;
+}
+
+export interface ApiErrorBody {
+  error: string;
+  details: ErrorDetail[];
+}
+
+export interface LastError {
+  type: string;
+  code: string;
+  message: string;
+  at?: string;
+}
+
+export interface NodeStatus {
+  state: NodeState;
+  received: number;
+  emitted: number;
+  errors: number;
+  lastError?: LastError | null;
+}
+
+export interface FlowStatus {
+  flow: string;
+  state: FlowState;
+  nodes: Record<string, NodeStatus>;
+}
+
+export interface Message {
+  id?: string;
+  timestamp?: string;
+  contentType?: string;
+  body: string;
+  bodyEncoding?: 'utf8' | 'base64';
+  properties?: Record<string, Scalar>;
+}
+
+export interface SendRequest {
+  body?: string;
+  bodyEncoding?: 'utf8' | 'base64';
+  contentType?: string;
+  properties?: Record<string, Scalar>;
+  count?: number;
+  intervalMs?: number;
+}
+
+export interface MessagesResponse {
+  messages: Message[];
+  total: number;
+}
+
+export interface TestResponse {
+  out: Message[];
+  error: Message[];
+  durationMs: number;
+}
+
+export interface LambdaFunctionInfo {
+  name: string;
+  arn?: string;
+  runtime?: string;
+  description?: string;
+}
+
+export interface QualifiersResponse {
+  aliases: { name: string; functionVersion?: string }[];
+  versions: string[];
+}
+
+/** Events of `GET /api/flows/{id}/events`. */
+export type FlowEvent =
+  | { kind: 'status'; data: { node: string } & NodeStatus }
+  | { kind: 'message'; data: { node: string; message: Message } }
+  | { kind: 'error'; data: { node: string; record: JsonObject } }
+  | { kind: 'flow'; data: { flow: string; state: FlowState } };

@@ -1,0 +1,112 @@
+// A node on the canvas: name, type, live status badge and counters, ports as handles.
+// Handle ids are exactly the port names; `error` is drawn red and labelled.
+import { Handle, Position, type NodeProps } from '@xyflow/react';
+import { memo } from 'react';
+import { useDesigner } from '../context';
+import { preview } from '../lib/message';
+import type { DesignerNode } from '../lib/model';
+
+const ICONS: Record<string, string> = { feeder: '➤', display: '▤', lambda: 'λ' };
+
+export function typeIcon(type: string): string {
+  return ICONS[type] ?? '◆';
+}
+
+function NodeCardImpl({ id, data, selected }: NodeProps<DesignerNode>) {
+  const { components, runtime, issues } = useDesigner();
+  const desc = components.get(data.type);
+  const status = runtime.nodes[id];
+  const nodeIssues = issues.byNode[id] ?? [];
+  const inputs = desc?.inputs ?? ['in'];
+  const outputs = desc?.outputs ?? ['out'];
+  const state = status?.state ?? (runtime.flowState === 'running' ? 'starting' : 'idle');
+  const lastMsg = runtime.messages[id]?.items.at(-1);
+  const functionName = typeof data.config.functionName === 'string' ? data.config.functionName : '';
+  const classes = ['lf-node', `lf-node--${data.type}`];
+  if (selected) classes.push('is-selected');
+  if (nodeIssues.length > 0) classes.push('is-invalid');
+  if (!desc) classes.push('is-unknown');
+
+  const outTop = (i: number) => `${((i + 1) * 100) / (outputs.length + 1)}%`;
+  const inTop = (i: number) => `${((i + 1) * 100) / (inputs.length + 1)}%`;
+
+  return (
+    <div className={classes.join(' ')} data-testid={`node-${id}`} data-node-id={id} title={nodeIssues.map((i) => i.message).join('\n') || undefined}>
+      {inputs.map((port, i) => (
+        <Handle
+          key={`in-${port}`}
+          id={port}
+          type="target"
+          position={Position.Left}
+          className={`lf-handle lf-handle--in`}
+          style={{ top: inTop(i) }}
+          aria-label={`${data.name} input ${port}`}
+          data-port={port}
+        >
+          <span className="lf-handle-label lf-handle-label--left">{port}</span>
+        </Handle>
+      ))}
+      <div className="lf-node-head">
+        <span className="lf-node-icon" aria-hidden="true">
+          {typeIcon(data.type)}
+        </span>
+        <div className="lf-node-titles">
+          <div className="lf-node-name">{data.name}</div>
+          <div className="lf-node-sub">
+            {id} · {desc?.title ?? `unknown type "${data.type}"`}
+          </div>
+        </div>
+      </div>
+      {functionName && (
+        <div className="lf-node-detail" title="Lambda function">
+          ƒ <code>{functionName}</code>
+        </div>
+      )}
+      {data.type === 'display' && lastMsg && (
+        <div className="lf-node-detail lf-node-preview" title="Last message received">
+          {preview(lastMsg, 36)}
+        </div>
+      )}
+      <div className="lf-node-counters" aria-label="counters">
+        <span title="messages received">
+          in <b data-testid={`received-${id}`}>{status?.received ?? 0}</b>
+        </span>
+        <span title="messages emitted">
+          out <b data-testid={`emitted-${id}`}>{status?.emitted ?? 0}</b>
+        </span>
+        <span title="errors" className={status && status.errors > 0 ? 'has-errors' : undefined}>
+          err <b data-testid={`errors-${id}`}>{status?.errors ?? 0}</b>
+        </span>
+        <span className={`lf-badge lf-badge--${state}`} data-testid={`status-${id}`}>
+          {state}
+        </span>
+      </div>
+      {nodeIssues.length > 0 && (
+        <div className="lf-node-issues" role="alert">
+          ⚠ {nodeIssues.length === 1 ? '1 problem' : `${nodeIssues.length} problems`}
+        </div>
+      )}
+      {status?.lastError && status.errors > 0 && (
+        <div className="lf-node-lasterror" title={status.lastError.message}>
+          {status.lastError.code || status.lastError.type}: {status.lastError.message}
+        </div>
+      )}
+      {outputs.map((port, i) => (
+        <Handle
+          key={`out-${port}`}
+          id={port}
+          type="source"
+          position={Position.Right}
+          className={`lf-handle lf-handle--out${port === 'error' ? ' lf-handle--error' : ''}`}
+          style={{ top: outTop(i) }}
+          aria-label={`${data.name} output ${port}`}
+          data-port={port}
+        >
+          <span className="lf-handle-label lf-handle-label--right">{port}</span>
+        </Handle>
+      ))}
+    </div>
+  );
+}
+
+export const NodeCard = memo(NodeCardImpl);
