@@ -210,19 +210,10 @@ pub fn payload_v2(data: &[u8]) {
             .is_ok_and(|t| serde_json::from_str::<serde::de::IgnoredAny>(t).is_ok());
         match request_payload(m, payload_is_json) {
             Ok(bytes) if payload_is_json => {
-                // FINDING (fuzzing, issue 6; input kept in tests/fixtures/fuzz/payload_v2/):
-                // `request_payload` checks a body with `serde_json::from_slice::<IgnoredAny>`,
-                // which does not validate UTF-8 inside strings it skips, so a body such as
-                // `{"a":"\x80"}` passes the payloadIsJson check and is sent, although it is not
-                // JSON (RFC 8259 requires UTF-8; v2 records refuse the same body). This
-                // allowance names exactly that case and nothing wider; remove it once
-                // payload.rs validates UTF-8, and the kept input becomes a strict regression.
-                let known_finding = std::str::from_utf8(&m.body).is_err()
-                    && serde_json::from_slice::<serde::de::IgnoredAny>(&m.body).is_ok();
-                assert!(
-                    is_json_text || known_finding,
-                    "a non-JSON body was accepted as JSON"
-                );
+                // Regression (found by fuzzing; input kept in tests/fixtures/fuzz/payload_v2/):
+                // a body with invalid UTF-8 inside a JSON string, such as `{"a":"\x80"}`, is
+                // not JSON and must be refused, as v2 records refuse it.
+                assert!(is_json_text, "a non-JSON body was accepted as JSON");
                 assert_eq!(bytes, m.body, "a JSON body is sent as it is");
             }
             Ok(bytes) => {

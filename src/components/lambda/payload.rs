@@ -102,7 +102,7 @@ fn body_as_string(msg: &Message) -> String {
     }
 }
 
-fn not_json(msg: &Message, e: &serde_json::Error) -> Failure {
+fn not_json(msg: &Message, e: &dyn std::fmt::Display) -> Failure {
     Failure::new(
         ErrorType::InvalidRequest,
         "InvalidJson",
@@ -110,7 +110,7 @@ fn not_json(msg: &Message, e: &serde_json::Error) -> Failure {
             "the message body ({} bytes) is not JSON ({}); payloadIsJson is on, so it was not \
              sent. Fix the body, or turn payloadIsJson off to send it as a JSON string",
             msg.body.len(),
-            // serde_json's message names a line and column, never the content.
+            // serde_json's and std's messages name a position, never the content.
             e
         ),
     )
@@ -121,8 +121,10 @@ fn not_json(msg: &Message, e: &serde_json::Error) -> Failure {
 /// UTF-8).
 pub fn request_payload(msg: &Message, payload_is_json: bool) -> Result<Bytes, Failure> {
     if payload_is_json {
-        serde_json::from_slice::<serde::de::IgnoredAny>(&msg.body)
-            .map_err(|e| not_json(msg, &e))?;
+        // Parse from text: JSON must be UTF-8 (RFC 8259 §8.1), and parsing from bytes does not
+        // check the strings it skips, so `{"a":"\x80"}` would pass (found by fuzzing).
+        let text = std::str::from_utf8(&msg.body).map_err(|e| not_json(msg, &e))?;
+        serde_json::from_str::<serde::de::IgnoredAny>(text).map_err(|e| not_json(msg, &e))?;
         Ok(msg.body.clone())
     } else {
         let text = body_as_string(msg);
@@ -297,6 +299,17 @@ pub fn out_message(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invalid_utf8_inside_a_json_string_is_not_json() {
+        let msg = Message::new(&b"{\"a\":\"\x80\"}"[..]);
+        let f = request_payload(&msg, true).unwrap_err();
+        assert_eq!(
+            (f.error_type, f.code.as_str()),
+            (ErrorType::InvalidRequest, "InvalidJson")
+        );
+        assert!(request_payload(&Message::new("{\"a\":\"é\"}"), true).is_ok());
+    }
 
     fn charset(label: &str) -> Charset {
         Charset::for_label(label).unwrap()
