@@ -1,5 +1,5 @@
 //! lambdaflow's benchmark: every figure beside a baseline measured in the same run, printed as
-//! one table. `scripts/bench.sh` runs it in release mode; `docs/performance.md` explains each
+//! one table. `scripts/bench.sh` runs it in release mode; `the README's Performance section` explains each
 //! row and what limits it.
 //!
 //! ```text
