@@ -11,7 +11,7 @@
 # functions of functions/), starts what it needs on free loopback ports (a minimal
 # Lambda-compatible endpoint inside the benchmark, `cargo lambda watch --release`, `lambdaflow
 # serve`) and stops them when it ends. It needs cargo-lambda for the rows against the demo
-# functions: scripts/install-test-deps.sh installs it. the README's Performance section explains each row and
+# functions: scripts/install-test-deps.sh installs it. The README's Performance section explains each row and
 # what limits it.
 #
 # CARGO_TARGET_DIR is honoured; the functions build in LAMBDAFLOW_FUNCTIONS_TARGET_DIR
