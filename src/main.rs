@@ -193,17 +193,7 @@ fn run(path: PathBuf, timeout: Option<u64>) -> ExitCode {
 fn components(json: bool) -> ExitCode {
     let registry = registry::global();
     if json {
-        let all: Vec<_> = registry
-            .iter()
-            .map(|c| {
-                serde_json::json!({
-                    "type": c.spec.type_name, "title": c.spec.title,
-                    "description": c.spec.description,
-                    "inputs": c.spec.inputs, "outputs": c.spec.outputs,
-                    "schema": c.schema, "uiSchema": c.ui_schema,
-                })
-            })
-            .collect();
+        let all: Vec<_> = registry.iter().map(|c| c.descriptor()).collect();
         println!(
             "{}",
             serde_json::to_string_pretty(&all).expect("descriptors serialise")

@@ -58,7 +58,7 @@ pub struct Saved {
 pub fn secret_pointers(component_type: &str) -> Vec<String> {
     registry::global()
         .get(component_type)
-        .map(|c| registry::write_only_pointers(&c.schema))
+        .map(|c| c.write_only.clone())
         .unwrap_or_default()
 }
 

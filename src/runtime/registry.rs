@@ -32,6 +32,24 @@ pub struct Compiled {
     pub ui_schema: Value,
     /// Validator for its config.
     pub validator: jsonschema::Validator,
+    /// Pointers (into a config) of its `writeOnly` (secret) fields.
+    pub write_only: Vec<String>,
+}
+
+impl Compiled {
+    /// The descriptor the designer and `lambdaflow components --json` show: type, title,
+    /// description, ports, bundled schema and uiSchema.
+    pub fn descriptor(&self) -> Value {
+        serde_json::json!({
+            "type": self.spec.type_name,
+            "title": self.spec.title,
+            "description": self.spec.description,
+            "inputs": self.spec.inputs,
+            "outputs": self.spec.outputs,
+            "schema": self.schema,
+            "uiSchema": self.ui_schema,
+        })
+    }
 }
 
 /// Every component type, compiled.
@@ -58,6 +76,7 @@ impl Registry {
             let validator = jsonschema::validator_for(&schema)
                 .unwrap_or_else(|e| panic!("schema of {} does not compile: {e}", spec.type_name));
             order.push(spec.type_name);
+            let write_only = write_only_pointers(&schema);
             types.insert(
                 spec.type_name,
                 Compiled {
@@ -65,6 +84,7 @@ impl Registry {
                     schema,
                     ui_schema,
                     validator,
+                    write_only,
                 },
             );
         }

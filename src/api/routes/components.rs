@@ -15,20 +15,7 @@ use crate::runtime::{Harness, registry};
 
 /// `GET /api/components`
 pub async fn list() -> HttpResponse {
-    let all: Vec<Value> = registry::global()
-        .iter()
-        .map(|c| {
-            json!({
-                "type": c.spec.type_name,
-                "title": c.spec.title,
-                "description": c.spec.description,
-                "inputs": c.spec.inputs,
-                "outputs": c.spec.outputs,
-                "schema": c.schema,
-                "uiSchema": c.ui_schema,
-            })
-        })
-        .collect();
+    let all: Vec<Value> = registry::global().iter().map(|c| c.descriptor()).collect();
     HttpResponse::Ok().json(all)
 }
 
