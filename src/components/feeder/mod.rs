@@ -60,10 +60,11 @@ impl Feeder {
         ctx.stats()
             .set_history_capacity(Some(self.config.history_size.max(1) as usize));
         let interval = Duration::from_millis(self.config.interval_ms);
+        // Decoded once: start-up sends and every run-time send of the default message use it.
+        let configured: Vec<Message> = self.configured()?;
         if self.config.send_on_start {
-            let batch: Vec<Message> = self.configured()?;
             'outer: for round in 0..self.config.repeat {
-                for (i, m) in batch.iter().enumerate() {
+                for (i, m) in configured.iter().enumerate() {
                     let first = round == 0 && i == 0;
                     if send(ctx, fresh(m), if first { None } else { Some(interval) })
                         .await
@@ -92,7 +93,7 @@ impl Feeder {
             };
             match cmd {
                 None => break,
-                Some(Control::Send { request, reply }) => match self.resolve(&request) {
+                Some(Control::Send { request, reply }) => match resolve(&request, &configured) {
                     Ok(message) => {
                         let _ = reply.send(Ok(request.count));
                         for i in 0..request.count {
@@ -124,19 +125,6 @@ impl Feeder {
             })
             .collect()
     }
-
-    fn resolve(&self, request: &SendRequest) -> Result<Message, RuntimeError> {
-        if let Some(m) = &request.message {
-            return Ok(m.clone());
-        }
-        self.configured()?
-            .into_iter()
-            .next()
-            .ok_or_else(|| RuntimeError::BadRequest {
-                node: String::new(),
-                message: "no body given and the Feeder has no default message".into(),
-            })
-    }
 }
 
 /// The same message with a fresh id and time (each send is a new message).
@@ -145,6 +133,20 @@ fn fresh(m: &Message) -> Message {
     m.id = crate::message::new_id();
     m.timestamp = chrono::Utc::now();
     m
+}
+
+/// The message a send request asks for: its own, or the default (first configured) one.
+fn resolve(request: &SendRequest, configured: &[Message]) -> Result<Message, RuntimeError> {
+    if let Some(m) = &request.message {
+        return Ok(m.clone());
+    }
+    configured
+        .first()
+        .cloned()
+        .ok_or_else(|| RuntimeError::BadRequest {
+            node: String::new(),
+            message: "no body given and the Feeder has no default message".into(),
+        })
 }
 
 /// Waits `wait` (cut short by shutdown), then emits on `out` and records the send.
