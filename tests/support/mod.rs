@@ -25,6 +25,7 @@
 pub mod http;
 pub mod lambda_emulator;
 pub mod moto;
+pub mod nats;
 pub mod process;
 pub mod zip;
 
@@ -50,6 +51,23 @@ pub fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
             "timed out after {PATIENCE:?} waiting until {what}"
         );
         std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+/// The async twin of [`wait_until`]: awaits `condition()` until it holds, for tests whose
+/// condition is itself a request (a server's counters, a stream's state).
+pub async fn wait_until_async<F, Fut>(mut condition: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while !condition().await {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out after {PATIENCE:?} waiting for a condition"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
 }
 
