@@ -12,7 +12,8 @@ use serde_json::{Value, json};
 
 use super::error::ApiError;
 use super::state::AppState;
-use super::{events, metrics, openapi};
+use super::{auth, events, metrics, openapi};
+use crate::flow::validate::without_values;
 
 /// The shared state as handlers take it.
 pub type Data = web::Data<AppState>;
@@ -34,7 +35,8 @@ pub fn parse_json(body: &[u8]) -> Result<Value, ApiError> {
 /// Parses a JSON request body into a request type.
 pub fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let value = parse_json(body)?;
-    serde_json::from_value(value).map_err(|e| ApiError::bad_field("", e.to_string()))
+    serde_json::from_value(value)
+        .map_err(|e| ApiError::bad_field("", without_values(&e.to_string())))
 }
 
 /// `GET /api/health`
@@ -47,44 +49,59 @@ pub async fn openapi() -> HttpResponse {
     HttpResponse::Ok().json(openapi::document())
 }
 
-/// Unknown `/api` routes.
+/// Unknown `/api` routes (the path is not echoed).
 async fn no_route(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     Err(ApiError::NotFound(format!(
-        "no route {} {}",
-        req.method(),
-        req.path()
+        "no {} route at this path (the routes are listed in /api/openapi.json)",
+        req.method()
     )))
 }
 
 /// Registers every API route and `/metrics`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    use actix_web::middleware::from_fn;
     use web::{delete, get, post, put, resource};
-    cfg.service(resource("/metrics").route(get().to(metrics::metrics)))
-        .service(
-            web::scope("/api")
-                .service(resource("/health").route(get().to(health)))
-                .service(resource("/openapi.json").route(get().to(openapi)))
-                .service(resource("/components").route(get().to(components::list)))
-                .service(resource("/components/{type}/test").route(post().to(components::test)))
-                .service(resource("/flows").route(get().to(flows::list)))
-                .service(
-                    resource("/flows/{id}")
-                        .route(get().to(flows::get))
-                        .route(put().to(flows::put))
-                        .route(delete().to(flows::delete)),
-                )
-                .service(resource("/flows/{id}/start").route(post().to(flows::start)))
-                .service(resource("/flows/{id}/stop").route(post().to(flows::stop)))
-                .service(resource("/flows/{id}/status").route(get().to(flows::status)))
-                .service(resource("/flows/{id}/events").route(get().to(events::events)))
-                .service(resource("/flows/{id}/nodes/{node}/send").route(post().to(runtime::send)))
-                .service(
-                    resource("/flows/{id}/nodes/{node}/messages")
-                        .route(get().to(runtime::messages))
-                        .route(delete().to(runtime::clear_messages)),
-                )
-                .service(resource("/lambda/functions").route(post().to(lambda::functions)))
-                .service(resource("/lambda/qualifiers").route(post().to(lambda::qualifiers)))
-                .default_service(web::to(no_route)),
-        );
+    // The guards wrap what the router matched: each service below carries its own, and the
+    // `/api` scope guards everything inside it (unknown routes included).
+    cfg.service(
+        resource("/metrics")
+            .wrap(from_fn(auth::token))
+            .route(get().to(metrics::metrics)),
+    )
+    .service(
+        resource("/api/health")
+            .wrap(from_fn(auth::public))
+            .route(get().to(health)),
+    )
+    .service(
+        resource("/api/flows/{id}/events")
+            .wrap(from_fn(auth::token_or_query))
+            .route(get().to(events::events)),
+    )
+    .service(
+        web::scope("/api")
+            .wrap(from_fn(auth::token))
+            .service(resource("/openapi.json").route(get().to(openapi)))
+            .service(resource("/components").route(get().to(components::list)))
+            .service(resource("/components/{type}/test").route(post().to(components::test)))
+            .service(resource("/flows").route(get().to(flows::list)))
+            .service(
+                resource("/flows/{id}")
+                    .route(get().to(flows::get))
+                    .route(put().to(flows::put))
+                    .route(delete().to(flows::delete)),
+            )
+            .service(resource("/flows/{id}/start").route(post().to(flows::start)))
+            .service(resource("/flows/{id}/stop").route(post().to(flows::stop)))
+            .service(resource("/flows/{id}/status").route(get().to(flows::status)))
+            .service(resource("/flows/{id}/nodes/{node}/send").route(post().to(runtime::send)))
+            .service(
+                resource("/flows/{id}/nodes/{node}/messages")
+                    .route(get().to(runtime::messages))
+                    .route(delete().to(runtime::clear_messages)),
+            )
+            .service(resource("/lambda/functions").route(post().to(lambda::functions)))
+            .service(resource("/lambda/qualifiers").route(post().to(lambda::qualifiers)))
+            .default_service(web::to(no_route)),
+    );
 }
