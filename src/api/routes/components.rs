@@ -10,6 +10,7 @@ use super::{Data, parse_body};
 use crate::api::error::{ApiError, blocking};
 use crate::api::secrets::{merge_secrets, take_secrets};
 use crate::api::workspace::secret_pointers;
+use crate::flow::validate::without_values;
 use crate::message::Message;
 use crate::runtime::{Harness, registry};
 
@@ -33,32 +34,56 @@ struct TestBody {
 }
 
 /// A node's config with the stored secrets of `flow`/`node` standing in for absent or empty
-/// ones (in memory only).
+/// ones (in memory only). Stored secrets are used only with the connection they were stored
+/// with (`binding_pointers`): a config that changes it must bring its own secrets (else 400,
+/// naming the changed field), and then none of the stored ones is used. `prefix` is the
+/// config's pointer in the request body, for the errors.
 pub(crate) async fn config_with_stored_secrets(
     state: &Data,
     component_type: &'static str,
     mut config: Value,
     flow: Option<String>,
     node: Option<String>,
-    config_pointer: &str,
+    prefix: &str,
 ) -> Result<Value, ApiError> {
     if !config.is_object() {
+        let at = if prefix.is_empty() {
+            "/connection"
+        } else {
+            prefix
+        };
         return Err(ApiError::bad_field(
-            config_pointer,
+            at,
             "must be an object (the node's property sheet)",
         ));
     }
     let pointers = secret_pointers(component_type);
     let sent = take_secrets(&mut config, &pointers);
-    merge_secrets(&mut config, &sent);
     match (flow, node) {
         (Some(flow), Some(node)) => {
             let s = state.clone();
-            let stored =
-                blocking(move || s.workspace.node_secrets(&flow, &node, component_type)).await?;
-            merge_secrets(&mut config, &stored);
+            let request = config.clone();
+            let (stored, changed) = blocking(move || {
+                s.workspace
+                    .node_secrets(&flow, &node, component_type, &request)
+            })
+            .await?;
+            merge_secrets(&mut config, &sent);
+            match changed {
+                Some(field) if !stored.is_empty() && sent.is_empty() => {
+                    return Err(ApiError::bad_field(
+                        format!("{prefix}{field}"),
+                        "differs from the connection the node's secrets were stored with; \
+                         stored secrets are used only with the stored endpointUrl, region, \
+                         roleArn and accessKey: enter the secrets for this connection (or save \
+                         the flow first)",
+                    ));
+                }
+                Some(_) => {} // the request's own secrets, and none of the stored ones
+                None => merge_secrets(&mut config, &stored),
+            }
         }
-        (None, None) => {}
+        (None, None) => merge_secrets(&mut config, &sent),
         _ => {
             return Err(ApiError::bad_field(
                 "/node",
@@ -77,14 +102,18 @@ pub async fn test(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let component = component.into_inner();
-    let compiled = registry::global()
-        .get(&component)
-        .ok_or_else(|| ApiError::NotFound(format!("unknown component type \"{component}\"")))?;
+    let compiled = registry::global().get(&component).ok_or_else(|| {
+        ApiError::NotFound(format!(
+            "unknown component type (known: {})",
+            registry::global().type_names().join(", ")
+        ))
+    })?;
     let body: TestBody = parse_body(&body)?;
     let message = match &body.message {
         None => Message::new(""),
-        Some(m) => Message::from_json(m)
-            .map_err(|e| ApiError::bad_field(format!("/message{}", e.pointer), e.message))?,
+        Some(m) => Message::from_json(m).map_err(|e| {
+            ApiError::bad_field(format!("/message{}", e.pointer), without_values(&e.message))
+        })?,
     };
     let node_id = body.node.clone().unwrap_or_else(|| "test".into());
     let config = config_with_stored_secrets(

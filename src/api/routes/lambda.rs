@@ -40,7 +40,7 @@ async fn connection(state: &Data, body: ListBody) -> Result<Connection, ApiError
         json!({"connection": connection}),
         body.flow,
         body.node,
-        "/connection",
+        "",
     )
     .await?;
     let mut check = config.clone();
