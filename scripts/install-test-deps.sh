@@ -4,6 +4,7 @@
 #
 #   cargo-lambda   (PyPI `cargo-lambda`)   `cargo lambda watch` serves functions/ locally
 #   moto_server    (PyPI `moto[server]`)   the Lambda control plane (ListFunctions, aliases, …)
+#   schemathesis   (PyPI `schemathesis`)   fuzzes the served OpenAPI document (scripts/test.sh)
 #
 # Browsers and npm packages for the designer's tests are installed elsewhere.
 set -euo pipefail
@@ -31,5 +32,12 @@ else
     pip_install 'moto[server]'
 fi
 
+if command -v st >/dev/null 2>&1 && python3 -c 'import schemathesis' >/dev/null 2>&1; then
+    echo "install-test-deps: schemathesis already installed" >&2
+else
+    pip_install schemathesis
+fi
+
 echo "cargo-lambda: $(cargo lambda --version)"
 echo "moto: $(python3 -c 'import moto; print(moto.__version__)') ($(command -v moto_server))"
+echo "schemathesis: $(st --version)"

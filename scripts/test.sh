@@ -33,6 +33,9 @@ fi
 step "cargo test (unit, integration, end-to-end)"
 cargo test --all-targets
 
+step "OpenAPI: schemathesis against a served instance"
+scripts/schemathesis.sh
+
 if [ -f web/package.json ] && grep -q '"e2e"' web/package.json; then
   step "Designer: browser end-to-end tests"
   if ! command -v chromium >/dev/null; then

@@ -8,6 +8,7 @@ use serde_json::json;
 
 use super::{Data, parse_body};
 use crate::api::error::{ApiError, blocking};
+use crate::flow::validate::without_values;
 use crate::message::{BodyEncoding, Message, Properties};
 use crate::runtime::{RuntimeError, SendRequest};
 
@@ -63,7 +64,7 @@ impl SendBody {
                 });
                 Some(
                     Message::from_json(&wire)
-                        .map_err(|e| ApiError::bad_field(e.pointer, e.message))?,
+                        .map_err(|e| ApiError::bad_field(e.pointer, without_values(&e.message)))?,
                 )
             }
         };
@@ -134,17 +135,79 @@ async fn node_exists(state: &Data, id: &str, node: &str) -> Result<(), ApiError>
         Ok(())
     } else {
         Err(ApiError::NotFound(format!(
-            "flow \"{id}\" has no node \"{node}\""
+            "flow \"{id}\" has no such node"
         )))
     }
 }
 
-/// `GET /api/flows/{id}/nodes/{node}/messages`
+/// Messages per page when `limit` is not given.
+pub const DEFAULT_PAGE: usize = 100;
+/// Largest `limit`.
+pub const MAX_PAGE: usize = 1000;
+
+/// One page of kept messages: `limit` and `after` from the query string.
+#[derive(Debug, PartialEq, Eq)]
+struct Page {
+    limit: usize,
+    after: u64,
+}
+
+impl Page {
+    fn parse(query: &str) -> Result<Page, ApiError> {
+        let mut page = Page {
+            limit: DEFAULT_PAGE,
+            after: 0,
+        };
+        for (key, value) in form_urlencoded_pairs(query) {
+            match key.as_str() {
+                "limit" => {
+                    page.limit = value
+                        .parse()
+                        .ok()
+                        .filter(|n| (1..=MAX_PAGE).contains(n))
+                        .ok_or_else(|| {
+                            ApiError::bad_field(
+                                "/limit",
+                                format!("limit must be a whole number from 1 to {MAX_PAGE}"),
+                            )
+                        })?;
+                }
+                "after" => {
+                    page.after = value.parse().map_err(|_| {
+                        ApiError::bad_field(
+                            "/after",
+                            "after must be a whole number (the `next` of the previous page)",
+                        )
+                    })?;
+                }
+                _ => {
+                    return Err(ApiError::bad_field(
+                        "",
+                        "unknown query parameter; use limit and after",
+                    ));
+                }
+            }
+        }
+        Ok(page)
+    }
+}
+
+fn form_urlencoded_pairs(query: &str) -> Vec<(String, String)> {
+    web::Query::<Vec<(String, String)>>::from_query(query)
+        .map(|q| q.into_inner())
+        .unwrap_or_default()
+}
+
+/// `GET /api/flows/{id}/nodes/{node}/messages?limit=&after=`: the kept messages numbered from 1
+/// (the first ever received) to `total`, oldest first; a page holds up to `limit` of those
+/// numbered above `after`, and `next` is the `after` of the following page.
 pub async fn messages(
     state: Data,
     path: web::Path<(String, String)>,
+    req: actix_web::HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let (id, node) = path.into_inner();
+    let page = Page::parse(req.query_string())?;
     flow_exists(&state, &id).await?;
     let (messages, total) = match state.runner.handle(&id) {
         Some(h) => h.messages(&node)?,
@@ -153,7 +216,16 @@ pub async fn messages(
             (Vec::new(), 0)
         }
     };
-    Ok(HttpResponse::Ok().json(json!({ "messages": messages, "total": total })))
+    // The kept messages are the last ones received: the first of them is number
+    // `total - kept + 1`.
+    let first = total.saturating_sub(messages.len() as u64) + 1;
+    let skip = page
+        .after
+        .saturating_sub(first - 1)
+        .min(messages.len() as u64) as usize;
+    let taken: Vec<_> = messages.into_iter().skip(skip).take(page.limit).collect();
+    let next = (first - 1 + skip as u64 + taken.len() as u64).max(page.after.min(total));
+    Ok(HttpResponse::Ok().json(json!({ "messages": taken, "total": total, "next": next })))
 }
 
 /// `DELETE /api/flows/{id}/nodes/{node}/messages`
