@@ -26,7 +26,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-LAMBDAFLOW_TOKEN="$token" LAMBDAFLOW_LOG=warn "$bin" serve --flows "$work/flows" --port 0 \
+# No credentials, and every Lambda call goes to a closed loopback port: nothing leaves the machine.
+env -u AWS_PROFILE -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN \
+    AWS_ENDPOINT_URL=http://127.0.0.1:9 AWS_ENDPOINT_URL_STS=http://127.0.0.1:9 \
+    LAMBDAFLOW_TOKEN="$token" LAMBDAFLOW_LOG=warn "$bin" serve --flows "$work/flows" --port 0 \
     --drain 1 >"$work/stdout" 2>"$work/stderr" &
 server=$!
 for _ in $(seq 1 600); do
@@ -44,9 +47,11 @@ curl -fsS -X PUT -H "Authorization: Bearer $token" -H 'Content-Type: application
                         "to": {"node": "display1", "port": "in"}}]}' \
     "$address/api/flows/demo" >/dev/null
 
-st run "$address/api/openapi.json" \
+# The Lambda listings are left out: a generated connection may name any endpoint, and they are
+# tested against local endpoints in tests/api_routes.rs and tests/lambda_e2e.rs.
+st --config-file scripts/schemathesis.toml run "$address/api/openapi.json" \
     --header "Authorization: Bearer $token" \
-    --checks all --exclude-checks ignored_auth,use_after_free,ensure_resource_availability,object_level_authorization \
+    --checks all \
     --max-examples "$examples" --seed 20261201 --generation-deterministic \
-    --exclude-path-regex '/events$' \
+    --exclude-path-regex '(/events$|^/api/lambda/)' \
     --request-timeout 20 --workers 2 --no-color --warnings off

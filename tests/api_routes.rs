@@ -239,7 +239,7 @@ async fn invalid_flows_are_refused_with_every_problem_located() {
 
     // The body's id must be the path's.
     let (status, _, body) = call!(srv, put("demo", &feeder_display("other")));
-    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["details"][0]["pointer"], "/id");
 
     // Malformed JSON is a JSON 400.

@@ -77,6 +77,16 @@ impl ApiError {
         }
     }
 
+    /// A 422 naming one field: the request has the documented shape but breaks a rule the
+    /// OpenAPI document cannot state (fields that go together, content that must decode).
+    pub fn unprocessable(pointer: impl Into<String>, message: impl Into<String>) -> Self {
+        let message = message.into();
+        ApiError::Invalid {
+            details: vec![Diagnostic::new(None, pointer, message.clone())],
+            message,
+        }
+    }
+
     /// A 422 for a flow or config that failed validation.
     pub fn invalid(details: Vec<Diagnostic>) -> Self {
         let message = match details.len() {

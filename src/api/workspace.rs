@@ -27,7 +27,7 @@ pub struct Workspace {
 }
 
 /// One entry of `GET /api/flows`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FlowSummary {
     /// Flow id.
     pub id: String,
@@ -38,6 +38,7 @@ pub struct FlowSummary {
     /// Revision of the file.
     pub rev: String,
     /// `running` or `stopped` (filled in by the caller).
+    #[schema(value_type = crate::api::openapi::FlowStateDoc)]
     pub state: &'static str,
     /// Validation problems of the stored file; absent when it is valid.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -229,7 +230,7 @@ impl Workspace {
             None => Err(ApiError::NotFound(format!(
                 "flow \"{flow}\" has no such node"
             ))),
-            Some((t, _)) if t != component_type => Err(ApiError::bad_field(
+            Some((t, _)) if t != component_type => Err(ApiError::unprocessable(
                 "/node",
                 format!("node \"{node}\" of flow \"{flow}\" is a {t}, not a {component_type}"),
             )),
@@ -261,7 +262,7 @@ impl Workspace {
             }
             Some(Value::String(s)) if s == id => {}
             Some(_) => {
-                return Err(ApiError::bad_field(
+                return Err(ApiError::unprocessable(
                     "/id",
                     format!("the document's id must be \"{id}\" (the id in the path) or absent"),
                 ));
@@ -273,6 +274,18 @@ impl Workspace {
             Some(_) => return Err(ApiError::bad_field("/rev", "rev must be a string")),
         }
         let edit = split_secrets(&mut body)?;
+        // The document's shape first (flow.schema.json), so a malformed body is refused as such
+        // whatever its precondition says; the full validation, with secrets, comes below.
+        if registry::global()
+            .flow_validator()
+            .iter_errors(&body)
+            .next()
+            .is_some()
+        {
+            return Err(ApiError::invalid(
+                validate_value(&body).err().unwrap_or_default(),
+            ));
+        }
 
         let tx = self.store.transaction();
         let previous = tx.current(id)?;

@@ -17,7 +17,7 @@ use crate::runtime::error::RuntimeError;
 use crate::runtime::registry::{self, Compiled};
 
 /// One validation problem.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Diagnostic {
     /// The node or edge id the problem is in, when there is one.
     pub node: Option<String>,
