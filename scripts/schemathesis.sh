@@ -5,11 +5,11 @@
 # Fails on any finding: a 5xx, an answer its schema does not describe, a request the document
 # calls valid that the server refuses, or one it calls invalid that the server accepts.
 #
-#   scripts/schemathesis.sh [MAX_EXAMPLES]     (default 25 per operation)
+#   scripts/schemathesis.sh [MAX_EXAMPLES]     (default 60 per operation)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-examples="${1:-25}"
+examples="${1:-60}"
 command -v st >/dev/null || {
     echo "schemathesis is missing: python3 -m pip install schemathesis" >&2
     exit 1
