@@ -332,8 +332,13 @@ impl Workspace {
         let mut full = body.clone();
         merge_flow_secrets(&mut full, &secrets);
         validate_value(&full).map_err(ApiError::invalid)?;
-        let stripped: Flow = serde_json::from_value(body)
-            .map_err(|e| ApiError::invalid(vec![Diagnostic::new(None, "", e.to_string())]))?;
+        let stripped: Flow = serde_json::from_value(body).map_err(|e| {
+            ApiError::invalid(vec![Diagnostic::new(
+                None,
+                "",
+                crate::flow::validate::without_values(&e.to_string()),
+            )])
+        })?;
 
         // Both files change, or neither: the new credentials are staged first (where a full disk
         // fails without changing anything), the flow file is written, then the credentials are
