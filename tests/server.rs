@@ -775,3 +775,119 @@ fn a_secret_never_appears_in_any_response_log_line_or_file_but_the_encrypted_sto
     let store = std::fs::read_to_string(dir.path().join(".credentials.json")).unwrap();
     assert!(store.contains("/connection/secretKey") && store.contains("lambda1"));
 }
+
+/// The ways one path can be spelled that a router might see as the same path: percent-encoded,
+/// double-encoded, case-changed, doubled slashes, dot segments.
+fn spellings(path: &str) -> Vec<String> {
+    let (first, rest) = path[1..].split_once('/').unwrap_or((&path[1..], ""));
+    let rest = if rest.is_empty() {
+        String::new()
+    } else {
+        format!("/{rest}")
+    };
+    let head = first.as_bytes()[0];
+    let tail = &first[1..];
+    vec![
+        path.to_owned(),
+        format!("/%{head:02x}{tail}{rest}"),
+        format!("/%{head:02X}{tail}{rest}"),
+        format!("/%25{head:02x}{tail}{rest}"),
+        format!("/{}{rest}", first.to_uppercase()),
+        format!("/{}{tail}{rest}", (head as char).to_ascii_uppercase()),
+        path.replace('/', "//"),
+        format!("/.{path}"),
+        format!("/x/..{path}"),
+        format!("{}/", path),
+        // The last segment encoded too.
+        match path.rsplit_once('/') {
+            Some((dir, last)) if !last.is_empty() => {
+                format!("{dir}/%{:02x}{}", last.as_bytes()[0], &last[1..])
+            }
+            _ => path.to_owned(),
+        },
+    ]
+}
+
+#[test]
+fn no_spelling_of_a_path_reaches_a_handler_without_the_token_or_from_another_origin() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = feeder_display("demo", 3);
+    std::fs::write(dir.path().join("demo.json"), demo.to_string()).unwrap();
+    let before = std::fs::read(dir.path().join("demo.json")).unwrap();
+    let server = Server::start(dir.path(), &[], &[("LAMBDAFLOW_TOKEN", "t0k3n")]);
+    let doc = demo.to_string();
+    // Every route but health, with a body it would accept.
+    let routes: &[(&str, &str, &str)] = &[
+        ("GET", "/api/flows", ""),
+        ("GET", "/api/flows/demo", ""),
+        ("PUT", "/api/flows/demo", &doc),
+        ("DELETE", "/api/flows/demo", ""),
+        ("POST", "/api/flows/demo/start", ""),
+        ("POST", "/api/flows/demo/stop", ""),
+        ("GET", "/api/flows/demo/status", ""),
+        ("POST", "/api/flows/demo/nodes/feeder1/send", "{}"),
+        ("GET", "/api/flows/demo/nodes/display1/messages", ""),
+        ("DELETE", "/api/flows/demo/nodes/display1/messages", ""),
+        ("GET", "/api/flows/demo/events", ""),
+        ("GET", "/api/components", ""),
+        ("POST", "/api/components/display/test", "{}"),
+        ("POST", "/api/lambda/functions", "{}"),
+        (
+            "POST",
+            "/api/lambda/qualifiers",
+            "{\"functionName\": \"f\"}",
+        ),
+        ("GET", "/api/openapi.json", ""),
+        ("GET", "/metrics", ""),
+    ];
+    let send = |method: &str, path: &str, headers: &[(&str, &str)], body: &str| {
+        let url = server.url(path);
+        support::http::request(method, &url, headers, body.as_bytes(), PATIENCE)
+            .unwrap_or_else(|e| panic!("{method} {path}: no complete answer ({e})"))
+    };
+    let foreign = ("Origin", "http://evil.example");
+    let token = ("Authorization", "Bearer t0k3n");
+    // A cross-site form post sends text/plain, which needs no preflight.
+    let form = ("Content-Type", "text/plain");
+    let mut tried = 0;
+    for (method, path, body) in routes {
+        for spelling in spellings(path) {
+            for headers in [vec![form], vec![form, foreign, token], vec![form, foreign]] {
+                let res = send(method, &spelling, &headers, body);
+                tried += 1;
+                // Only the designer's page may answer 2xx to a spelling the API does not route.
+                let page = res
+                    .header("content-type")
+                    .is_some_and(|t| t.starts_with("text/html"));
+                assert!(
+                    !(200..300).contains(&res.status) || page,
+                    "{method} {spelling} with {headers:?} reached a handler: {} {}",
+                    res.status,
+                    res.text()
+                );
+            }
+        }
+    }
+    assert!(tried > 500, "{tried} requests");
+    // The guard was what stopped them: the same spellings with the token do reach the handlers.
+    for spelling in ["/api/flows", "/%61pi/flows", "/api/%66lows", "/%6detrics"] {
+        let res = send("GET", spelling, &[token], "");
+        assert_eq!(
+            res.status,
+            200,
+            "GET {spelling} with the token: {}",
+            res.text()
+        );
+    }
+    // Nothing was changed, started or deleted.
+    assert_eq!(std::fs::read(dir.path().join("demo.json")).unwrap(), before);
+    let (status, flows) = json_of(
+        client()
+            .get(server.url("/api/flows"))
+            .bearer_auth("t0k3n")
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(flows[0]["state"], "stopped", "{flows}");
+}

@@ -63,7 +63,7 @@ pub async fn serve(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     }
     let last = path.rsplit('/').next().unwrap_or_default();
     if last.contains('.') {
-        return Err(ApiError::NotFound(format!("no file /{path}")));
+        return Err(ApiError::NotFound("no such file".into()));
     }
     Ok(index())
 }

@@ -1,5 +1,7 @@
-//! Request guards for `/api` and `/metrics`: the bearer token (compared in constant time), and
-//! refusal of cross-origin requests and, on loopback, of foreign `Host` names (DNS rebinding).
+//! Request guards: the bearer token (compared in constant time) and refusal of cross-origin
+//! requests, wrapped on the `/api` scope and the `/metrics` resource (so they guard what the
+//! router routes, whatever the spelling of the path), and, on every request, refusal of foreign
+//! `Host` names on loopback (DNS rebinding).
 //!
 //! No CORS headers are ever sent, so browsers keep other origins' scripts from reading answers;
 //! the origin check also stops them from *sending* state-changing requests (a form post needs
@@ -44,28 +46,42 @@ fn origin_authority(origin: &str) -> Option<&str> {
     (!authority.is_empty()).then_some(authority)
 }
 
-fn check(req: &ServiceRequest, state: &AppState) -> Result<(), ApiError> {
-    let host = req
-        .headers()
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .map(str::to_owned);
+/// What a guarded route accepts, beyond the loopback `Host` check every request gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// Same-origin requests only; no token needed (`/api/health`).
+    Public,
+    /// Same-origin requests with the bearer token, when one is set (`/api`, `/metrics`).
+    Token,
+    /// As [`Access::Token`], or with the token as `?token=` (the event stream).
+    TokenOrQuery,
+}
+
+/// The loopback `Host` check (DNS rebinding), for every request.
+fn check_host(req: &ServiceRequest, state: &AppState) -> Result<(), ApiError> {
     if state.settings.loopback
-        && let Some(host) = &host
+        && let Some(host) = req
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
         && !is_loopback_name(host)
     {
         return Err(ApiError::Forbidden(
             "this server answers only to loopback host names (localhost, 127.0.0.1)".into(),
         ));
     }
-    let path = req.path();
-    let guarded = path == "/api" || path.starts_with("/api/") || path == "/metrics";
-    if !guarded {
-        return Ok(());
-    }
+    Ok(())
+}
+
+/// The origin and token checks of a guarded route.
+fn check(req: &ServiceRequest, state: &AppState, access: Access) -> Result<(), ApiError> {
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok());
     if let Some(origin) = req.headers().get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or_default();
-        let same = match (origin_authority(origin), &host) {
+        let same = match (origin_authority(origin), host) {
             (Some(authority), Some(host)) if authority.eq_ignore_ascii_case(host) => true,
             (Some(authority), _) => state.settings.loopback && is_loopback_name(authority),
             (None, _) => false,
@@ -79,7 +95,7 @@ fn check(req: &ServiceRequest, state: &AppState) -> Result<(), ApiError> {
     let Some(expected) = &state.settings.token else {
         return Ok(());
     };
-    if path == "/api/health" {
+    if access == Access::Public {
         return Ok(());
     }
     let bearer = req
@@ -92,7 +108,7 @@ fn check(req: &ServiceRequest, state: &AppState) -> Result<(), ApiError> {
         });
     let ok = match bearer {
         Some(token) => token_matches(token, expected),
-        None if path.ends_with("/events") => {
+        None if access == Access::TokenOrQuery => {
             query_token(req.query_string()).is_some_and(|token| token_matches(&token, expected))
         }
         None => false,
@@ -111,13 +127,14 @@ fn query_token(query: &str) -> Option<String> {
         .remove("token")
 }
 
-/// Middleware: answers 401/403 before any route runs when the request may not proceed.
-pub async fn guard(
+/// Runs `verdict` on the request: refuses it with the error, or passes it on.
+async fn refuse_or_call(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
+    verdict: impl FnOnce(&ServiceRequest, &AppState) -> Result<(), ApiError>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
     let verdict = match req.app_data::<web::Data<AppState>>() {
-        Some(state) => check(&req, state),
+        Some(state) => verdict(&req, state),
         None => Err(ApiError::Internal("server state missing".into())),
     };
     match verdict {
@@ -127,6 +144,39 @@ pub async fn guard(
             Ok(req.into_response(e.error_response()).map_into_right_body())
         }
     }
+}
+
+/// Middleware of the whole app: refuses foreign `Host` names on loopback (DNS rebinding).
+pub async fn host(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    refuse_or_call(req, next, check_host).await
+}
+
+/// Middleware wrapped on the `/api` scope and `/metrics`: origin and bearer token. It guards
+/// what the router matched (the percent-decoded path), so no spelling of a path gets past it.
+pub async fn token(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    refuse_or_call(req, next, |r, s| check(r, s, Access::Token)).await
+}
+
+/// Middleware of the event stream: as [`token`], and `?token=` also counts.
+pub async fn token_or_query(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    refuse_or_call(req, next, |r, s| check(r, s, Access::TokenOrQuery)).await
+}
+
+/// Middleware of `/api/health`: the origin check only.
+pub async fn public(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    refuse_or_call(req, next, |r, s| check(r, s, Access::Public)).await
 }
 
 #[cfg(test)]

@@ -77,6 +77,16 @@ impl ApiError {
         }
     }
 
+    /// A 422 naming one field: the request has the documented shape but breaks a rule the
+    /// OpenAPI document cannot state (fields that go together, content that must decode).
+    pub fn unprocessable(pointer: impl Into<String>, message: impl Into<String>) -> Self {
+        let message = message.into();
+        ApiError::Invalid {
+            details: vec![Diagnostic::new(None, pointer, message.clone())],
+            message,
+        }
+    }
+
     /// A 422 for a flow or config that failed validation.
     pub fn invalid(details: Vec<Diagnostic>) -> Self {
         let message = match details.len() {
@@ -93,6 +103,9 @@ impl ApiError {
         }
     }
 }
+
+/// What a 500 answers; the details are in the server's log.
+pub const INTERNAL: &str = "the server could not complete the request; its log has the details";
 
 #[derive(Serialize)]
 struct Body<'a> {
@@ -127,11 +140,17 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let ApiError::Internal(message) = self {
-            tracing::error!("Request failed: {message}");
-        }
+        // A 500's message may name files (absolute paths) or other internals: it goes to the
+        // log, and the answer says only that something failed on the server.
+        let error = match self {
+            ApiError::Internal(message) => {
+                tracing::error!("Request failed: {message}");
+                INTERNAL.to_owned()
+            }
+            other => other.to_string(),
+        };
         let body = serde_json::to_string(&Body {
-            error: self.to_string(),
+            error,
             details: self.details(),
         })
         .expect("error bodies serialise");
@@ -168,7 +187,10 @@ impl From<SecretsError> for ApiError {
 impl From<RuntimeError> for ApiError {
     fn from(e: RuntimeError) -> Self {
         match &e {
-            RuntimeError::UnknownNode { .. } => ApiError::NotFound(e.to_string()),
+            // The node id comes from the request's path: not echoed.
+            RuntimeError::UnknownNode { flow, .. } => {
+                ApiError::NotFound(format!("flow \"{flow}\" has no such node"))
+            }
             RuntimeError::NotRunning { .. } => ApiError::Conflict(e.to_string()),
             RuntimeError::Unsupported { .. } | RuntimeError::BadRequest { .. } => {
                 ApiError::BadRequest {

@@ -52,9 +52,27 @@ impl Stream {
     }
 }
 
+/// The event stream's token, for `EventSource`, which cannot set headers.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // read by the guard (`auth::token_or_query`)
+pub struct EventsQuery {
+    /// The bearer token.
+    token: Option<String>,
+}
+
 /// `GET /api/flows/{id}/events`
-pub async fn events(state: Data, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
+#[utoipa::path(get, path = "/api/flows/{id}/events", tag = "runtime",
+    params(super::routes::FlowPath, EventsQuery),
+    responses((status = 200, description = "An endless text/event-stream (status, message, error, \
+               flow events; a keep-alive comment every 15 s)", content_type = "text/event-stream",
+               body = String),
+              (status = "default", description = "Error", body = super::openapi::ErrorDoc)))]
+pub async fn events(
+    state: Data,
+    path: web::Path<super::routes::FlowPath>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner().id;
     {
         let s = state.clone();
         let id = id.clone();

@@ -128,6 +128,10 @@ pub fn render(state: &Data) -> String {
 }
 
 /// `GET /metrics`
+#[utoipa::path(get, path = "/metrics", tag = "server",
+    responses((status = 200, description = "Prometheus text format 0.0.4",
+               content_type = "text/plain", body = String),
+              (status = "default", description = "Error", body = super::openapi::ErrorDoc)))]
 pub async fn metrics(state: Data) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")

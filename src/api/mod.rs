@@ -82,6 +82,7 @@ async fn json_errors(
     let message = match (status.as_u16(), max_body) {
         (413, Some(limit)) => format!("request body is larger than the limit of {limit} bytes"),
         (405, _) => "method not allowed".to_owned(),
+        (500.., _) => error::INTERNAL.to_owned(),
         _ => match res.response().error() {
             Some(e) => e.to_string(),
             None => status.canonical_reason().unwrap_or("error").to_lowercase(),
@@ -130,7 +131,7 @@ pub fn app(
         .app_data(web::PayloadConfig::new(max_body))
         .configure(routes::configure)
         .default_service(web::to(assets::serve))
-        .wrap(from_fn(auth::guard))
+        .wrap(from_fn(auth::host))
         .wrap(from_fn(json_errors))
         .wrap(from_fn(access_log))
         .wrap(

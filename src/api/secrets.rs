@@ -11,7 +11,6 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -23,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest as _, Sha256};
 
-use crate::flow::store::{StoreError, write_atomic};
+use crate::flow::store::{Staged, StoreError};
 
 /// The encrypted credentials file, in the flows directory.
 pub const CREDENTIALS_FILE: &str = ".credentials.json";
@@ -73,6 +72,28 @@ pub enum SecretsError {
     /// Encryption failed.
     #[error("encrypting a credential failed")]
     Seal,
+}
+
+/// A staged change of one flow's secrets (see [`CredentialStore::stage`]).
+#[derive(Debug)]
+pub struct Pending<'a> {
+    store: &'a CredentialStore,
+    flow: String,
+    entry: Option<BTreeMap<String, BTreeMap<String, Sealed>>>,
+    staged: Staged,
+}
+
+impl Pending<'_> {
+    /// Puts the new credentials file in place and the new secrets in use.
+    pub fn commit(self) -> Result<(), SecretsError> {
+        let mut data = self.store.lock();
+        self.staged.commit()?;
+        match self.entry {
+            Some(nodes) => data.flows.insert(self.flow, nodes),
+            None => data.flows.remove(&self.flow),
+        };
+        Ok(())
+    }
 }
 
 /// Where the key came from.
@@ -219,6 +240,21 @@ impl CredentialStore {
 
     /// Replaces every secret of a flow (none left: the flow's entry goes) and writes the file.
     pub fn replace(&self, flow: &str, secrets: &FlowSecrets) -> Result<(), SecretsError> {
+        match self.stage(flow, secrets)? {
+            Some(pending) => pending.commit(),
+            None => Ok(()),
+        }
+    }
+
+    /// Prepares replacing every secret of a flow: the new credentials file is written and
+    /// fsynced beside the current one, but nothing changes until [`Pending::commit`] (dropping
+    /// the [`Pending`] leaves everything as it was). `None` when nothing would change. Stage and
+    /// commit within the flow store's transaction, so no other change comes in between.
+    pub fn stage(
+        &self,
+        flow: &str,
+        secrets: &FlowSecrets,
+    ) -> Result<Option<Pending<'_>>, SecretsError> {
         let mut sealed_nodes = BTreeMap::new();
         for (node, values) in secrets {
             let mut sealed = BTreeMap::new();
@@ -229,17 +265,31 @@ impl CredentialStore {
                 sealed_nodes.insert(node.clone(), sealed);
             }
         }
-        let mut data = self.lock();
-        let before = data.flows.get(flow).map(|n| !n.is_empty()).unwrap_or(false);
-        if sealed_nodes.is_empty() {
-            if !before {
-                return Ok(());
-            }
-            data.flows.remove(flow);
-        } else {
-            data.flows.insert(flow.to_owned(), sealed_nodes);
+        let data = self.lock();
+        let before = data.flows.get(flow).is_some_and(|n| !n.is_empty());
+        if sealed_nodes.is_empty() && !before {
+            return Ok(None);
         }
-        self.write(&data)
+        let entry = (!sealed_nodes.is_empty()).then_some(sealed_nodes);
+        let mut next = CredentialsFile {
+            version: data.version,
+            key_id: data.key_id.clone(),
+            flows: data.flows.clone(),
+        };
+        drop(data);
+        match &entry {
+            Some(nodes) => next.flows.insert(flow.to_owned(), nodes.clone()),
+            None => next.flows.remove(flow),
+        };
+        let mut text = serde_json::to_string_pretty(&next).expect("credentials serialise");
+        text.push('\n');
+        let staged = Staged::write(&self.path, text.as_bytes(), Some(0o600))?;
+        Ok(Some(Pending {
+            store: self,
+            flow: flow.to_owned(),
+            entry,
+            staged,
+        }))
     }
 
     /// Forgets every secret of a flow.
@@ -247,11 +297,19 @@ impl CredentialStore {
         self.replace(flow, &FlowSecrets::new())
     }
 
-    fn write(&self, data: &CredentialsFile) -> Result<(), SecretsError> {
-        let mut text = serde_json::to_string_pretty(data).expect("credentials serialise");
-        text.push('\n');
-        write_atomic(&self.path, text.as_bytes(), Some(0o600))?;
-        Ok(())
+    /// A fingerprint of a flow's stored secrets (of their sealed form, never of the values),
+    /// which changes whenever they are replaced; `None` when the flow has none. It goes into
+    /// the flow's revision, so a change to secrets alone is a new revision.
+    pub fn stamp(&self, flow: &str) -> Option<String> {
+        let data = self.lock();
+        let nodes = data.flows.get(flow).filter(|n| !n.is_empty())?;
+        let text = serde_json::to_string(nodes).expect("sealed values serialise");
+        Some(
+            Sha256::digest(text.as_bytes())[..8]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect(),
+        )
     }
 
     fn seal(
@@ -320,12 +378,47 @@ fn key_id(key: &[u8; 32]) -> String {
         .collect()
 }
 
+/// Generates a key file atomically: the key is written to a temporary file (mode 0600) and
+/// fsynced, then linked to its name, which fails if another process created one first (then
+/// theirs is used). A crash or a full disk leaves no key file, or a whole one; never an empty
+/// one that would block every later start.
+fn create_key(path: &Path) -> Result<[u8; 32], SecretsError> {
+    let key: [u8; 32] = Generate::generate();
+    let staged = Staged::write(
+        path,
+        format!("{}\n", BASE64.encode(key)).as_bytes(),
+        Some(0o600),
+    )?;
+    match staged.link() {
+        Ok(()) => {
+            tracing::info!(file = %path.display(), "Generated a credential key file.");
+            Ok(key)
+        }
+        Err(StoreError::Io { source, .. })
+            if source.kind() == std::io::ErrorKind::AlreadyExists =>
+        {
+            load_or_create_key(path)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 fn load_or_create_key(path: &Path) -> Result<[u8; 32], SecretsError> {
     let corrupt = |message: &str| SecretsError::Corrupt {
         path: path.display().to_string(),
         message: message.to_owned(),
     };
     match fs::read_to_string(path) {
+        // Left by an earlier version's interrupted first start: nothing was ever sealed with
+        // it, so a new key loses nothing.
+        Ok(text) if text.trim().is_empty() && !path.with_file_name(CREDENTIALS_FILE).exists() => {
+            tracing::warn!(file = %path.display(), "Replacing an empty credential key file.");
+            fs::remove_file(path).map_err(|source| StoreError::Io {
+                path: path.display().to_string(),
+                source,
+            })?;
+            create_key(path)
+        }
         Ok(text) => {
             #[cfg(unix)]
             {
@@ -344,35 +437,7 @@ fn load_or_create_key(path: &Path) -> Result<[u8; 32], SecretsError> {
                 .try_into()
                 .map_err(|_| corrupt("the key must be 32 bytes"))
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let key: [u8; 32] = Generate::generate();
-            let mut options = fs::OpenOptions::new();
-            options.write(true).create_new(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt as _;
-                options.mode(0o600);
-            }
-            let io = |source| {
-                SecretsError::Store(StoreError::Io {
-                    path: path.display().to_string(),
-                    source,
-                })
-            };
-            let mut file = match options.open(path) {
-                Ok(f) => f,
-                // Another process created it first: use theirs.
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    return load_or_create_key(path);
-                }
-                Err(e) => return Err(io(e)),
-            };
-            file.write_all(format!("{}\n", BASE64.encode(key)).as_bytes())
-                .map_err(io)?;
-            file.sync_all().map_err(io)?;
-            tracing::info!(file = %path.display(), "Generated a credential key file.");
-            Ok(key)
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => create_key(path),
         Err(source) => Err(StoreError::Io {
             path: path.display().to_string(),
             source,
@@ -400,6 +465,41 @@ pub fn take_secrets(config: &mut Value, pointers: &[String]) -> NodeSecrets {
         }
     }
     taken
+}
+
+/// The config fields a node's stored secrets are bound to: the secrets are used only while
+/// these hold what they held when the secrets were stored (absent, `null` and `""` being the
+/// same), so they never travel to another endpoint, region, role or key id than the one they
+/// were entered for. For a type without a declared binding, the whole config (`""`).
+pub fn binding_pointers(component_type: &str) -> &'static [&'static str] {
+    match component_type {
+        "lambda" => &[
+            "/connection/endpointUrl",
+            "/connection/region",
+            "/connection/roleArn",
+            "/connection/accessKey",
+        ],
+        _ => &[""],
+    }
+}
+
+/// The first field of [`binding_pointers`] whose value differs between two configs of a
+/// component type (secrets left out of the comparison), or `None` when the binding holds.
+pub fn changed_binding(component_type: &str, a: &Value, b: &Value) -> Option<&'static str> {
+    let secrets = crate::api::workspace::secret_pointers(component_type);
+    let at = |config: &Value, pointer: &str| {
+        let mut config = config.clone();
+        strip_secrets(&mut config, &secrets);
+        match config.pointer(pointer) {
+            None | Some(Value::Null) => Value::Null,
+            Some(Value::String(s)) if s.is_empty() => Value::Null,
+            Some(v) => v.clone(),
+        }
+    };
+    binding_pointers(component_type)
+        .iter()
+        .copied()
+        .find(|p| at(a, p) != at(b, p))
 }
 
 /// Removes every value at the given pointers (export without secrets, whatever their type).
@@ -559,5 +659,77 @@ mod tests {
         let err = reopened.get("f1").unwrap_err();
         assert!(matches!(err, SecretsError::Undecryptable { .. }));
         assert!(!err.to_string().contains("value-a"));
+    }
+
+    #[test]
+    fn the_key_file_is_created_whole_and_an_empty_one_is_replaced_when_nothing_used_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join(KEY_FILE);
+        CredentialStore::open(dir.path(), None).unwrap();
+        let text = fs::read_to_string(&key).unwrap();
+        assert_eq!(BASE64.decode(text.trim()).unwrap().len(), 32);
+        let names: Vec<String> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, [KEY_FILE], "no temporary file is left");
+
+        // An empty key file (an interrupted first start of an earlier version) blocks nothing
+        // when no credential was ever sealed with it.
+        fs::write(&key, "").unwrap();
+        let store = CredentialStore::open(dir.path(), None).unwrap();
+        assert_eq!(
+            BASE64
+                .decode(fs::read_to_string(&key).unwrap().trim())
+                .unwrap()
+                .len(),
+            32
+        );
+        let mut secrets = FlowSecrets::new();
+        secrets.insert("n".into(), NodeSecrets::from([("/a".into(), "v".into())]));
+        store.replace("f", &secrets).unwrap();
+        // Once credentials exist, an emptied key file is an error, not silently replaced.
+        fs::write(&key, "").unwrap();
+        assert!(matches!(
+            CredentialStore::open(dir.path(), None),
+            Err(SecretsError::Corrupt { .. })
+        ));
+    }
+
+    #[test]
+    fn a_staged_change_is_invisible_until_committed_and_gone_when_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = CredentialStore::open(dir.path(), Some("s")).unwrap();
+        let mut secrets = FlowSecrets::new();
+        secrets.insert("n".into(), NodeSecrets::from([("/a".into(), "one".into())]));
+        store.replace("f", &secrets).unwrap();
+        let stamp = store.stamp("f").unwrap();
+        let file = fs::read(store.path()).unwrap();
+
+        secrets.insert("n".into(), NodeSecrets::from([("/a".into(), "two".into())]));
+        let pending = store.stage("f", &secrets).unwrap().unwrap();
+        assert_eq!(store.get("f").unwrap()["n"]["/a"], "one");
+        assert_eq!(fs::read(store.path()).unwrap(), file);
+        drop(pending);
+        assert_eq!(fs::read(store.path()).unwrap(), file);
+        assert_eq!(store.stamp("f").unwrap(), stamp);
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temporary file"
+        );
+
+        store
+            .stage("f", &secrets)
+            .unwrap()
+            .unwrap()
+            .commit()
+            .unwrap();
+        assert_eq!(store.get("f").unwrap()["n"]["/a"], "two");
+        assert_ne!(store.stamp("f").unwrap(), stamp);
+        let reopened = CredentialStore::open(dir.path(), Some("s")).unwrap();
+        assert_eq!(reopened.get("f").unwrap()["n"]["/a"], "two");
+        assert!(store.stage("f", &secrets).is_ok());
+        assert!(store.stage("g", &FlowSecrets::new()).unwrap().is_none());
     }
 }

@@ -10,9 +10,10 @@ use serde_json::{Map, Value, json};
 
 use super::error::ApiError;
 use super::secrets::{
-    CredentialStore, FlowSecrets, NodeSecrets, merge_secrets, strip_secrets, take_secrets,
+    CredentialStore, FlowSecrets, NodeSecrets, changed_binding, merge_secrets, strip_secrets,
+    take_secrets,
 };
-use crate::flow::store::{FlowStore, Precondition, StoreError, StoredFile};
+use crate::flow::store::{FlowStore, Precondition, StoreError, StoredFile, revision};
 use crate::flow::{Diagnostic, Flow, parse_flow, validate_value};
 use crate::runtime::registry;
 
@@ -26,7 +27,7 @@ pub struct Workspace {
 }
 
 /// One entry of `GET /api/flows`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FlowSummary {
     /// Flow id.
     pub id: String,
@@ -37,6 +38,7 @@ pub struct FlowSummary {
     /// Revision of the file.
     pub rev: String,
     /// `running` or `stopped` (filled in by the caller).
+    #[schema(value_type = crate::api::openapi::FlowStateDoc)]
     pub state: &'static str,
     /// Validation problems of the stored file; absent when it is valid.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -63,6 +65,15 @@ pub fn secret_pointers(component_type: &str) -> Vec<String> {
 }
 
 impl Workspace {
+    /// A flow's revision: its file's content hash, combined with the fingerprint of its stored
+    /// secrets when it has any (so a change to secrets alone is a new revision too).
+    pub fn rev(&self, id: &str, file_rev: &str) -> String {
+        match self.credentials.stamp(id) {
+            Some(stamp) => revision(format!("{file_rev}:{stamp}").as_bytes()),
+            None => file_rev.to_owned(),
+        }
+    }
+
     /// The ids of the flows in the store (logging files that cannot be addressed).
     pub fn ids(&self) -> Result<Vec<String>, ApiError> {
         let listing = self.store.list()?;
@@ -95,8 +106,8 @@ impl Workspace {
             out.push(FlowSummary {
                 name: text("name"),
                 description: text("description"),
+                rev: self.rev(&id, &file.rev),
                 id,
-                rev: file.rev,
                 state: "stopped",
                 errors,
             });
@@ -170,8 +181,9 @@ impl Workspace {
         }
         // A hand-edited file may carry secrets: never return them.
         strip_document_secrets(&mut value);
-        decorate(&mut value, &file.rev, &self.credentials.pointers_set(id));
-        Ok((value, file.rev))
+        let rev = self.rev(id, &file.rev);
+        decorate(&mut value, &rev, &self.credentials.pointers_set(id));
+        Ok((value, rev))
     }
 
     /// The flow with its secrets merged in, ready to start; 422 when it is invalid.
@@ -201,23 +213,31 @@ impl Workspace {
             .unwrap_or_default())
     }
 
-    /// The stored secrets of one node, when it exists in the flow with the given type.
+    /// The stored secrets of one node, when it exists in the flow with the given type, and
+    /// which field of `config` (the caller's config for that node, secrets taken out) differs
+    /// from the stored node's connection, if any: then the stored secrets must not be used.
     pub fn node_secrets(
         &self,
         flow: &str,
         node: &str,
         component_type: &str,
-    ) -> Result<NodeSecrets, ApiError> {
-        let nodes = self.nodes(flow)?;
-        match nodes.iter().find(|(id, _)| id == node) {
+        config: &Value,
+    ) -> Result<(NodeSecrets, Option<&'static str>), ApiError> {
+        let file = self.store.read(flow)?;
+        let value: Value = serde_json::from_slice(&file.bytes).unwrap_or(Value::Null);
+        let stored = stored_nodes(&value);
+        match stored.get(node) {
             None => Err(ApiError::NotFound(format!(
-                "flow \"{flow}\" has no node \"{node}\""
+                "flow \"{flow}\" has no such node"
             ))),
-            Some((_, t)) if t != component_type => Err(ApiError::bad_field(
+            Some((t, _)) if t != component_type => Err(ApiError::unprocessable(
                 "/node",
                 format!("node \"{node}\" of flow \"{flow}\" is a {t}, not a {component_type}"),
             )),
-            Some(_) => Ok(self.credentials.get(flow)?.remove(node).unwrap_or_default()),
+            Some((t, saved)) => Ok((
+                self.credentials.get(flow)?.remove(node).unwrap_or_default(),
+                changed_binding(t, saved, config),
+            )),
         }
     }
 
@@ -242,7 +262,7 @@ impl Workspace {
             }
             Some(Value::String(s)) if s == id => {}
             Some(_) => {
-                return Err(ApiError::bad_field(
+                return Err(ApiError::unprocessable(
                     "/id",
                     format!("the document's id must be \"{id}\" (the id in the path) or absent"),
                 ));
@@ -254,26 +274,56 @@ impl Workspace {
             Some(_) => return Err(ApiError::bad_field("/rev", "rev must be a string")),
         }
         let edit = split_secrets(&mut body)?;
+        // The document's shape first (flow.schema.json), so a malformed body is refused as such
+        // whatever its precondition says; the full validation, with secrets, comes below.
+        if registry::global()
+            .flow_validator()
+            .iter_errors(&body)
+            .next()
+            .is_some()
+        {
+            return Err(ApiError::invalid(
+                validate_value(&body).err().unwrap_or_default(),
+            ));
+        }
 
         let tx = self.store.transaction();
-        let current = tx.current_rev(id)?;
+        let previous = tx.current(id)?;
+        let current = previous.as_ref().map(|f| self.rev(id, &f.rev));
         precondition.check(id, current.as_deref())?;
+        let saved_nodes = previous
+            .as_ref()
+            .and_then(|f| serde_json::from_slice::<Value>(&f.bytes).ok())
+            .map(|v| stored_nodes(&v))
+            .unwrap_or_default();
 
-        // The secrets the flow will have: stored ones of nodes that still exist (same type),
-        // minus cleared ones, plus new ones.
+        // The secrets the flow will have: stored ones of nodes that still exist with the same
+        // type and connection (see `binding_pointers`), minus cleared ones, plus new ones.
         let stored = self.credentials.get(id)?;
         let mut secrets = FlowSecrets::new();
-        for (node, (component_type, new, clear)) in &edit.nodes {
-            let allowed = secret_pointers(component_type);
+        for (node, edit) in &edit.nodes {
+            let allowed = secret_pointers(&edit.component_type);
             let mut values = NodeSecrets::new();
             if let Some(old) = stored.get(node) {
-                for (p, v) in old {
-                    if allowed.contains(p) && !clear.contains(p) {
-                        values.insert(p.clone(), v.clone());
+                let rebound = match saved_nodes.get(node) {
+                    Some((t, saved)) if *t == edit.component_type => {
+                        changed_binding(t, saved, &edit.config)
+                    }
+                    _ => Some(""),
+                };
+                match rebound {
+                    None => values.extend(
+                        old.iter()
+                            .filter(|(p, _)| allowed.contains(p) && !edit.clear.contains(p))
+                            .map(|(p, v)| (p.clone(), v.clone())),
+                    ),
+                    Some(field) => {
+                        tracing::info!(flow = %id, node = %node, field,
+                            "Stored secrets dropped: the node's connection changed.");
                     }
                 }
             }
-            values.extend(new.iter().map(|(p, v)| (p.clone(), v.clone())));
+            values.extend(edit.new.iter().map(|(p, v)| (p.clone(), v.clone())));
             if !values.is_empty() {
                 secrets.insert(node.clone(), values);
             }
@@ -282,13 +332,32 @@ impl Workspace {
         let mut full = body.clone();
         merge_flow_secrets(&mut full, &secrets);
         validate_value(&full).map_err(ApiError::invalid)?;
-        let stripped: Flow = serde_json::from_value(body)
-            .map_err(|e| ApiError::invalid(vec![Diagnostic::new(None, "", e.to_string())]))?;
+        let stripped: Flow = serde_json::from_value(body).map_err(|e| {
+            ApiError::invalid(vec![Diagnostic::new(
+                None,
+                "",
+                crate::flow::validate::without_values(&e.to_string()),
+            )])
+        })?;
 
-        if secrets != stored {
-            self.credentials.replace(id, &secrets)?;
+        // Both files change, or neither: the new credentials are staged first (where a full disk
+        // fails without changing anything), the flow file is written, then the credentials are
+        // put in place; if that fails, the flow file gets its previous content back.
+        let pending = if secrets != stored {
+            self.credentials.stage(id, &secrets)?
+        } else {
+            None
+        };
+        let file_rev = tx.write(&stripped)?;
+        if let Some(pending) = pending
+            && let Err(e) = pending.commit()
+        {
+            if let Err(undo) = tx.restore(id, previous.as_ref().map(|f| f.bytes.as_slice())) {
+                tracing::error!(flow = %id, "Could not restore the flow file after a failed save: {undo}");
+            }
+            return Err(e.into());
         }
-        let rev = tx.write(&stripped)?;
+        let rev = self.rev(id, &file_rev);
         drop(tx);
         tracing::info!(flow = %id, rev = %rev, created = current.is_none(), "Flow saved.");
 
@@ -305,10 +374,10 @@ impl Workspace {
     /// Deletes a flow file and its secrets.
     pub fn delete(&self, id: &str, precondition: Precondition) -> Result<(), ApiError> {
         let tx = self.store.transaction();
-        let current = tx.current_rev(id)?;
-        if current.is_none() {
+        let Some(file) = tx.current(id)? else {
             return Err(StoreError::NotFound(id.to_owned()).into());
-        }
+        };
+        let current = Some(self.rev(id, &file.rev));
         precondition.check(id, current.as_deref())?;
         tx.delete(id)?;
         self.credentials.remove(id)?;
@@ -317,9 +386,39 @@ impl Workspace {
     }
 }
 
-/// Per node of a PUT body: type, new secret values, pointers to clear.
+/// The secret edits of a PUT body, per node id.
 struct SecretEdit {
-    nodes: BTreeMap<String, (String, NodeSecrets, Vec<String>)>,
+    nodes: BTreeMap<String, NodeEdit>,
+}
+
+/// One node of a PUT body: its type, config (secrets taken out), new secret values and the
+/// pointers to clear.
+struct NodeEdit {
+    component_type: String,
+    config: Value,
+    new: NodeSecrets,
+    clear: Vec<String>,
+}
+
+/// The nodes of a stored flow document: id → (type, config).
+fn stored_nodes(doc: &Value) -> BTreeMap<String, (String, Value)> {
+    doc.get("nodes")
+        .and_then(Value::as_array)
+        .map(|nodes| {
+            nodes
+                .iter()
+                .filter_map(|n| {
+                    Some((
+                        n.get("id")?.as_str()?.to_owned(),
+                        (
+                            n.get("type")?.as_str()?.to_owned(),
+                            n.get("config").cloned().unwrap_or(Value::Null),
+                        ),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Removes `secretsSet` / `secretsClear` and the secret values from every node of a body.
@@ -364,7 +463,16 @@ fn split_secrets(body: &mut Value) -> Result<SecretEdit, ApiError> {
             Some(config @ Value::Object(_)) => take_secrets(config, &pointers),
             _ => NodeSecrets::new(),
         };
-        edit.nodes.insert(id, (component_type, new, clear));
+        let config = obj.get("config").cloned().unwrap_or(Value::Null);
+        edit.nodes.insert(
+            id,
+            NodeEdit {
+                component_type,
+                config,
+                new,
+                clear,
+            },
+        );
     }
     Ok(edit)
 }

@@ -13,7 +13,7 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use sha2::{Digest as _, Sha256};
@@ -25,8 +25,8 @@ use super::model::Flow;
 pub enum StoreError {
     /// The id does not match `^[a-z0-9][a-z0-9_-]{0,63}$`.
     #[error(
-        "invalid flow id \"{0}\": use 1 to 64 lower-case letters, digits, '-' or '_', starting \
-         with a letter or digit"
+        "invalid flow id: use 1 to 64 lower-case letters, digits, '-' or '_', starting with a \
+         letter or digit"
     )]
     InvalidId(String),
     /// No flow with that id.
@@ -153,6 +153,7 @@ pub struct Listing {
 pub struct FlowStore {
     dir: PathBuf,
     writes: Mutex<()>,
+    fail_next_write: AtomicBool,
 }
 
 /// Exclusive write access to a store: checks and writes made through one [`Transaction`] are not
@@ -179,6 +180,7 @@ impl FlowStore {
         Ok(FlowStore {
             dir,
             writes: Mutex::new(()),
+            fail_next_write: AtomicBool::new(false),
         })
     }
 
@@ -245,6 +247,13 @@ impl FlowStore {
         }
     }
 
+    /// Fault injection for tests: the next flow file write fails as a full disk would, after
+    /// its temporary file was written.
+    #[doc(hidden)]
+    pub fn fail_next_write(&self) {
+        self.fail_next_write.store(true, Ordering::SeqCst);
+    }
+
     /// Starts a transaction: until it is dropped, no other transaction of this store runs.
     pub fn transaction(&self) -> Transaction<'_> {
         Transaction {
@@ -260,12 +269,39 @@ impl Transaction<'_> {
         self.store.current_rev(id)
     }
 
+    /// The current file of a flow, or `None` when it does not exist.
+    pub fn current(&self, id: &str) -> Result<Option<StoredFile>, StoreError> {
+        match self.store.read(id) {
+            Ok(f) => Ok(Some(f)),
+            Err(StoreError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Writes a flow as `<flow.id>.json` (pretty, stable key order) and returns its revision.
     pub fn write(&self, flow: &Flow) -> Result<String, StoreError> {
         let path = self.store.path_of(&flow.id)?;
         let text = flow.to_pretty_json();
-        write_atomic(&path, text.as_bytes(), None)?;
+        let staged = Staged::write(&path, text.as_bytes(), None)?;
+        if self.store.fail_next_write.swap(false, Ordering::SeqCst) {
+            return Err(io_err(&path)(io::Error::from(io::ErrorKind::StorageFull)));
+        }
+        staged.commit()?;
         Ok(revision(text.as_bytes()))
+    }
+
+    /// Puts a flow file's previous content back (`None`: it did not exist), undoing a write
+    /// whose companion change failed.
+    pub fn restore(&self, id: &str, previous: Option<&[u8]>) -> Result<(), StoreError> {
+        let path = self.store.path_of(id)?;
+        match previous {
+            Some(bytes) => write_atomic(&path, bytes, None),
+            None => match fs::remove_file(&path) {
+                Ok(()) => sync_dir(&self.store.dir),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+                Err(e) => Err(io_err(&path)(e)),
+            },
+        }
     }
 
     /// Removes a flow file; `NotFound` when there is none.
@@ -285,19 +321,38 @@ impl Transaction<'_> {
 /// fsynced and renamed over `path`, then the directory is fsynced. `mode` sets the Unix
 /// permissions of the new file (e.g. `0o600` for secrets).
 pub fn write_atomic(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<(), StoreError> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(
-        ".{}.{}.{}.tmp",
-        name.trim_start_matches('.'),
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let result = (|| {
+    Staged::write(path, bytes, mode)?.commit()
+}
+
+/// A file's new content, written and fsynced beside it but not in place yet: [`Staged::commit`]
+/// renames it over the file; dropping it uncommitted removes it. Two files can so be changed
+/// together: stage both (where a full disk fails), then commit both (renames).
+#[derive(Debug)]
+pub struct Staged {
+    tmp: PathBuf,
+    path: PathBuf,
+    committed: bool,
+}
+
+impl Staged {
+    /// Writes `bytes` to a temporary file beside `path` and fsyncs it.
+    pub fn write(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<Staged, StoreError> {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let staged = Staged {
+            tmp: dir.join(format!(
+                ".{}.{}.{}.tmp",
+                name.trim_start_matches('.'),
+                std::process::id(),
+                COUNTER.fetch_add(1, Ordering::Relaxed)
+            )),
+            path: path.to_owned(),
+            committed: false,
+        };
         let mut options = OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]
@@ -307,17 +362,35 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<(), 
         }
         #[cfg(not(unix))]
         let _ = mode;
-        let mut file = options.open(&tmp).map_err(io_err(&tmp))?;
-        file.write_all(bytes).map_err(io_err(&tmp))?;
-        file.sync_all().map_err(io_err(&tmp))?;
-        drop(file);
-        fs::rename(&tmp, path).map_err(io_err(path))?;
-        sync_dir(dir)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
+        let tmp = &staged.tmp;
+        let mut file = options.open(tmp).map_err(io_err(tmp))?;
+        file.write_all(bytes).map_err(io_err(tmp))?;
+        file.sync_all().map_err(io_err(tmp))?;
+        Ok(staged)
     }
-    result
+
+    /// Links the staged content to the file's name (failing with `AlreadyExists` when the file
+    /// exists) and fsyncs the directory: an atomic create.
+    pub fn link(self) -> Result<(), StoreError> {
+        fs::hard_link(&self.tmp, &self.path).map_err(io_err(&self.path))?;
+        sync_dir(self.path.parent().unwrap_or(Path::new(".")))
+        // Dropping `self` removes the temporary name.
+    }
+
+    /// Renames the staged content over the file and fsyncs the directory.
+    pub fn commit(mut self) -> Result<(), StoreError> {
+        fs::rename(&self.tmp, &self.path).map_err(io_err(&self.path))?;
+        self.committed = true;
+        sync_dir(self.path.parent().unwrap_or(Path::new(".")))
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
 }
 
 /// Fsyncs a directory so a rename or removal in it is durable.

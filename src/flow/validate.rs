@@ -17,7 +17,7 @@ use crate::runtime::error::RuntimeError;
 use crate::runtime::registry::{self, Compiled};
 
 /// One validation problem.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Diagnostic {
     /// The node or edge id the problem is in, when there is one.
     pub node: Option<String>,
@@ -44,7 +44,7 @@ impl Diagnostic {
             _ => prefix.to_owned(),
         };
         let message = match e {
-            RuntimeError::Config { message, .. } => message.clone(),
+            RuntimeError::Config { message, .. } => without_values(message),
             other => other.to_string(),
         };
         Diagnostic {
@@ -109,6 +109,44 @@ pub fn parse_flow(text: &str) -> Result<Flow, Vec<Diagnostic>> {
     validate_value(&value)
 }
 
+/// A serde error message with every quoted value taken out: serde words its errors as
+/// ``invalid type: string "<value>", expected u64`` or ``unknown field `<key>`, expected …``,
+/// and the value could be a secret pasted into the wrong field. What stays is the rule
+/// (`invalid type: expected u64`, `unknown field; expected one of …`); messages of other shapes
+/// are kept as they are.
+pub fn without_values(message: &str) -> String {
+    // The value comes first and may itself contain the separator: split at the last one.
+    let rule = |prefix: &str, sep: &str| {
+        message
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.rfind(sep).map(|i| &rest[i + sep.len()..]))
+    };
+    for kind in ["invalid type", "invalid value", "invalid length"] {
+        let prefix = if kind == "invalid length" {
+            "invalid length ".to_owned()
+        } else {
+            format!("{kind}: ")
+        };
+        if let Some(expected) = rule(&prefix, ", expected ") {
+            return format!("{kind}: expected {expected}");
+        }
+    }
+    for kind in ["unknown field", "unknown variant"] {
+        let prefix = format!("{kind} `");
+        if let Some(expected) = rule(&prefix, "`, expected ") {
+            return format!("{kind}; expected {expected}");
+        }
+        if message.starts_with(&prefix) {
+            return format!("{kind}; there are none here");
+        }
+    }
+    // The base64 decoder names the offending byte.
+    if message.starts_with("body is not valid base64") {
+        return "body is not valid base64".to_owned();
+    }
+    message.to_owned()
+}
+
 fn json_error_text(e: &serde_json::Error) -> String {
     // serde_json appends " at line L column C"; we print the position ourselves.
     let text = e.to_string();
@@ -134,7 +172,7 @@ pub fn validate_value(value: &Value) -> Result<Flow, Vec<Diagnostic>> {
         return Err(schema_errors);
     }
     let flow: Flow = serde_json::from_value(value.clone())
-        .map_err(|e| vec![Diagnostic::new(None, "", e.to_string())])?;
+        .map_err(|e| vec![Diagnostic::new(None, "", without_values(&e.to_string()))])?;
     let mut diags = check_graph(&flow, registry);
     for (i, node) in flow.nodes.iter().enumerate() {
         if let Some(compiled) = registry.get(&node.component_type)
@@ -267,8 +305,7 @@ fn check_graph(flow: &Flow, registry: &registry::Registry) -> Vec<Diagnostic> {
                 Some(&node.id),
                 format!("/nodes/{i}/type"),
                 format!(
-                    "unknown component type \"{}\" (known: {})",
-                    node.component_type,
+                    "unknown component type (known: {})",
                     registry.type_names().join(", ")
                 ),
             ));
@@ -277,6 +314,7 @@ fn check_graph(flow: &Flow, registry: &registry::Registry) -> Vec<Diagnostic> {
     }
     let mut edge_ids = HashSet::new();
     let mut routes = HashSet::new();
+    let mut wired: Vec<usize> = Vec::new();
     for (i, edge) in flow.edges.iter().enumerate() {
         let id = Some(edge.id.as_str());
         if !edge_ids.insert(edge.id.as_str()) {
@@ -293,7 +331,7 @@ fn check_graph(flow: &Flow, registry: &registry::Registry) -> Vec<Diagnostic> {
                 diags.push(Diagnostic::new(
                     id,
                     format!("/edges/{i}/{side}/node"),
-                    format!("edge {side} unknown node \"{}\"", end.node),
+                    format!("the edge's {side} node is not a node of this flow"),
                 ));
                 ends_ok = false;
                 continue;
@@ -328,10 +366,9 @@ fn check_graph(flow: &Flow, registry: &registry::Registry) -> Vec<Diagnostic> {
                 )
             } else {
                 format!(
-                    "node \"{}\" ({}) has no port \"{}\" (inputs: {}; outputs: {})",
+                    "node \"{}\" ({}) has no such port (inputs: {}; outputs: {})",
                     end.node,
                     compiled.spec.type_name,
-                    end.port,
                     list_or_none(inputs),
                     list_or_none(outputs)
                 )
@@ -349,6 +386,97 @@ fn check_graph(flow: &Flow, registry: &registry::Registry) -> Vec<Diagnostic> {
                 "the same route is already defined by another edge",
             ));
         }
+        if ends_ok {
+            wired.push(i);
+        }
+    }
+    diags.extend(cycle_diagnostics(flow, &wired));
+    diags
+}
+
+/// Refuses cycles: a message on a cycle would circulate for ever (and, with unbounded
+/// Displays, grow memory without end). Each cycle found is reported once per edge on it: the
+/// edge's id, its pointer, and the whole cycle as edge ids in order.
+fn cycle_diagnostics(flow: &Flow, wired: &[usize]) -> Vec<Diagnostic> {
+    // Outgoing edges (by index) per node, in document order.
+    let mut out: HashMap<&str, Vec<usize>> = HashMap::new();
+    for &i in wired {
+        out.entry(flow.edges[i].from.node.as_str())
+            .or_default()
+            .push(i);
+    }
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        OnPath,
+        Done,
+    }
+    let mut mark: HashMap<&str, Mark> = flow
+        .nodes
+        .iter()
+        .map(|n| (n.id.as_str(), Mark::New))
+        .collect();
+    let mut cycles: Vec<Vec<usize>> = Vec::new();
+    for start in &flow.nodes {
+        if mark.get(start.id.as_str()) != Some(&Mark::New) {
+            continue;
+        }
+        // Depth-first, iteratively: the path's nodes, the edges taken between them, and the
+        // next outgoing edge to try at each node.
+        let mut nodes: Vec<&str> = vec![start.id.as_str()];
+        let mut taken: Vec<usize> = Vec::new();
+        let mut next: Vec<usize> = vec![0];
+        mark.insert(start.id.as_str(), Mark::OnPath);
+        while let Some(&node) = nodes.last() {
+            let k = next.last_mut().expect("one cursor per node on the path");
+            let edges = out.get(node).map(Vec::as_slice).unwrap_or_default();
+            let Some(&e) = edges.get(*k) else {
+                mark.insert(node, Mark::Done);
+                nodes.pop();
+                next.pop();
+                taken.pop();
+                continue;
+            };
+            *k += 1;
+            let to = flow.edges[e].to.node.as_str();
+            match mark.get(to).copied().unwrap_or(Mark::Done) {
+                Mark::New => {
+                    mark.insert(to, Mark::OnPath);
+                    nodes.push(to);
+                    taken.push(e);
+                    next.push(0);
+                }
+                Mark::OnPath => {
+                    let at = nodes.iter().position(|n| *n == to).expect("on the path");
+                    let mut cycle = taken[at..].to_vec();
+                    cycle.push(e);
+                    cycles.push(cycle);
+                }
+                Mark::Done => {}
+            }
+        }
+    }
+    let mut diags = Vec::new();
+    for cycle in cycles {
+        let names: Vec<&str> = cycle.iter().map(|&i| flow.edges[i].id.as_str()).collect();
+        let message = if cycle.len() == 1 {
+            "this edge leads back into the node it leaves; cycles are not allowed (a message \
+             would circulate for ever)"
+                .to_owned()
+        } else {
+            format!(
+                "edges {} form a cycle; cycles are not allowed (a message would circulate for \
+                 ever)",
+                names.join(" -> ")
+            )
+        };
+        for &i in &cycle {
+            diags.push(Diagnostic::new(
+                Some(&flow.edges[i].id),
+                format!("/edges/{i}"),
+                message.clone(),
+            ));
+        }
     }
     diags
 }
@@ -358,5 +486,52 @@ fn list_or_none(ports: &[&str]) -> String {
         "none".into()
     } else {
         ports.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Strict {
+        count: u64,
+        mode: Mode,
+        pair: (u8, u8),
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    enum Mode {
+        Fast,
+        Slow,
+    }
+
+    #[test]
+    fn serde_messages_keep_the_rule_and_lose_the_value() {
+        let mark = "VALUE, expected `x`, expected";
+        for input in [
+            serde_json::json!({"count": mark, "mode": "Fast", "pair": [1, 2]}),
+            serde_json::json!({"count": -3.25, "mode": "Fast", "pair": [1, 2]}),
+            serde_json::json!({"count": 1, "mode": mark, "pair": [1, 2]}),
+            serde_json::json!({"count": 1, "mode": "Fast", "pair": [1, 2, 3]}),
+            serde_json::json!({"count": 1, "mode": "Fast", "pair": [1, 2], mark: 1}),
+            serde_json::json!({"count": 1, "mode": "Fast", "pair": [1, 777]}),
+        ] {
+            let raw = serde_json::from_value::<Strict>(input.clone())
+                .unwrap_err()
+                .to_string();
+            let clean = without_values(&raw);
+            for value in ["VALUE", "3.25", "777", "invalid length 3"] {
+                assert!(!clean.contains(value), "{input}: {raw:?} became {clean:?}");
+            }
+            assert!(clean.contains("expected"), "{raw:?} became {clean:?}");
+        }
+        assert_eq!(
+            without_values("missing field `count`"),
+            "missing field `count`"
+        );
     }
 }

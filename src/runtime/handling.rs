@@ -284,7 +284,9 @@ pub struct RecordSource<'a> {
 }
 
 /// Builds the error record of design §6: Fiorano's fault merged with a Lambda Destinations
-/// execution record. The input message is kept whole under `inputMessage`, so nothing is lost.
+/// execution record. The input's body is in `requestPayload` (what was sent, or the body as JSON,
+/// text or `{"base64"}`); `inputMessage` carries the rest of the input (id, timestamp, content
+/// type, properties) without repeating the body, so a record holds its input once.
 pub fn error_record(source: &RecordSource<'_>, fin: &FinalFailure, input: &Message) -> Value {
     let failure = &fin.failure;
     let mut request_context = failure.request_context.clone();
@@ -320,7 +322,12 @@ pub fn error_record(source: &RecordSource<'_>, fin: &FinalFailure, input: &Messa
     if let Some(payload) = &failure.response_payload {
         record.insert("responsePayload".into(), payload.clone());
     }
-    record.insert("inputMessage".into(), input.to_json());
+    let mut input_message = input.to_json();
+    if let Some(fields) = input_message.as_object_mut() {
+        fields.remove("body");
+        fields.remove("bodyEncoding");
+    }
+    record.insert("inputMessage".into(), input_message);
     Value::Object(record)
 }
 
@@ -480,6 +487,11 @@ mod tests {
         assert_eq!(record["requestPayload"]["name"], "World");
         assert_eq!(record["responsePayload"]["errorMessage"], "boom");
         assert_eq!(record["inputMessage"]["id"], input.id.as_str());
+        assert_eq!(record["inputMessage"]["properties"]["orderId"], 42);
+        assert!(
+            record["inputMessage"].get("body").is_none(),
+            "the body is in requestPayload"
+        );
         let msg = error_message(&record, &failure, &input);
         assert_eq!(msg.properties["orderId"], 42);
         assert_eq!(msg.properties["error.type"], "requestProcessing");

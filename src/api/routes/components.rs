@@ -3,64 +3,130 @@
 use std::time::Instant;
 
 use actix_web::{HttpResponse, web};
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 use super::{Data, parse_body};
 use crate::api::error::{ApiError, blocking};
+use crate::api::openapi::{ComponentDoc, ErrorDoc, MessageDoc, MessageInputDoc, NodeStatusDoc};
 use crate::api::secrets::{merge_secrets, take_secrets};
 use crate::api::workspace::secret_pointers;
+use crate::flow::validate::without_values;
 use crate::message::Message;
-use crate::runtime::{Harness, registry};
+use crate::runtime::{Harness, NodeStatus, registry};
+
+/// A component type in the path.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct TypePath {
+    /// Component type (`feeder`, `display`, `lambda`).
+    #[serde(rename = "type")]
+    pub component_type: String,
+}
 
 /// `GET /api/components`
+#[utoipa::path(get, path = "/api/components", tag = "components",
+    responses((status = 200, description = "Component types with their schemas",
+               body = Vec<ComponentDoc>),
+              (status = "default", description = "Error", body = ErrorDoc)))]
 pub async fn list() -> HttpResponse {
     let all: Vec<Value> = registry::global().iter().map(|c| c.descriptor()).collect();
     HttpResponse::Ok().json(all)
 }
 
-#[derive(Debug, Deserialize)]
+/// One component run on one message: its config (the property sheet), the message, and
+/// optionally the flow and node whose stored secrets may stand in for absent ones.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct TestBody {
+pub struct TestBody {
+    /// The property sheet's values (default `{}`).
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     config: Option<Value>,
+    /// The message (default: an empty body).
     #[serde(default)]
+    #[schema(value_type = Option<MessageInputDoc>)]
     message: Option<Value>,
+    /// The flow whose node's stored secrets to use (with `node`).
     #[serde(default)]
+    #[schema(pattern = "^[a-z0-9][a-z0-9_-]{0,63}$")]
     flow: Option<String>,
+    /// The node whose stored secrets to use (with `flow`).
     #[serde(default)]
+    #[schema(pattern = "^[A-Za-z][A-Za-z0-9_-]{0,63}$")]
     node: Option<String>,
 }
 
+/// What a component test produced.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TestAnswer {
+    /// What reached `out`.
+    #[schema(value_type = Vec<MessageDoc>)]
+    out: Vec<Message>,
+    /// What reached `error` (error records).
+    #[schema(value_type = Vec<MessageDoc>)]
+    error: Vec<Message>,
+    /// How long it took.
+    duration_ms: u64,
+    /// The node's final status.
+    #[schema(value_type = NodeStatusDoc)]
+    status: NodeStatus,
+}
+
 /// A node's config with the stored secrets of `flow`/`node` standing in for absent or empty
-/// ones (in memory only).
+/// ones (in memory only). Stored secrets are used only with the connection they were stored
+/// with (`binding_pointers`): a config that changes it must bring its own secrets (else 400,
+/// naming the changed field), and then none of the stored ones is used. `prefix` is the
+/// config's pointer in the request body, for the errors.
 pub(crate) async fn config_with_stored_secrets(
     state: &Data,
     component_type: &'static str,
     mut config: Value,
     flow: Option<String>,
     node: Option<String>,
-    config_pointer: &str,
+    prefix: &str,
 ) -> Result<Value, ApiError> {
     if !config.is_object() {
+        let at = if prefix.is_empty() {
+            "/connection"
+        } else {
+            prefix
+        };
         return Err(ApiError::bad_field(
-            config_pointer,
+            at,
             "must be an object (the node's property sheet)",
         ));
     }
     let pointers = secret_pointers(component_type);
     let sent = take_secrets(&mut config, &pointers);
-    merge_secrets(&mut config, &sent);
     match (flow, node) {
         (Some(flow), Some(node)) => {
             let s = state.clone();
-            let stored =
-                blocking(move || s.workspace.node_secrets(&flow, &node, component_type)).await?;
-            merge_secrets(&mut config, &stored);
+            let request = config.clone();
+            let (stored, changed) = blocking(move || {
+                s.workspace
+                    .node_secrets(&flow, &node, component_type, &request)
+            })
+            .await?;
+            merge_secrets(&mut config, &sent);
+            match changed {
+                Some(field) if !stored.is_empty() && sent.is_empty() => {
+                    return Err(ApiError::bad_field(
+                        format!("{prefix}{field}"),
+                        "differs from the connection the node's secrets were stored with; \
+                         stored secrets are used only with the stored endpointUrl, region, \
+                         roleArn and accessKey: enter the secrets for this connection (or save \
+                         the flow first)",
+                    ));
+                }
+                Some(_) => {} // the request's own secrets, and none of the stored ones
+                None => merge_secrets(&mut config, &stored),
+            }
         }
-        (None, None) => {}
+        (None, None) => merge_secrets(&mut config, &sent),
         _ => {
-            return Err(ApiError::bad_field(
+            return Err(ApiError::unprocessable(
                 "/node",
                 "give both flow and node to use a node's stored secrets",
             ));
@@ -71,20 +137,30 @@ pub(crate) async fn config_with_stored_secrets(
 
 /// `POST /api/components/{type}/test`: runs one component on one message and returns what
 /// reached `out` and `error`.
+#[utoipa::path(post, path = "/api/components/{type}/test", tag = "components",
+    params(TypePath), request_body = TestBody,
+    responses((status = 200, description = "What reached out and error", body = TestAnswer),
+              (status = 422, description = "Invalid config (pointers start at /config)",
+               body = ErrorDoc),
+              (status = "default", description = "Error", body = ErrorDoc)))]
 pub async fn test(
     state: Data,
-    component: web::Path<String>,
+    path: web::Path<TypePath>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let component = component.into_inner();
-    let compiled = registry::global()
-        .get(&component)
-        .ok_or_else(|| ApiError::NotFound(format!("unknown component type \"{component}\"")))?;
+    let component = path.into_inner().component_type;
+    let compiled = registry::global().get(&component).ok_or_else(|| {
+        ApiError::NotFound(format!(
+            "unknown component type (known: {})",
+            registry::global().type_names().join(", ")
+        ))
+    })?;
     let body: TestBody = parse_body(&body)?;
     let message = match &body.message {
         None => Message::new(""),
-        Some(m) => Message::from_json(m)
-            .map_err(|e| ApiError::bad_field(format!("/message{}", e.pointer), e.message))?,
+        Some(m) => Message::from_json(m).map_err(|e| {
+            ApiError::unprocessable(format!("/message{}", e.pointer), without_values(&e.message))
+        })?,
     };
     let node_id = body.node.clone().unwrap_or_else(|| "test".into());
     let config = config_with_stored_secrets(
@@ -118,10 +194,10 @@ pub async fn test(
     let duration_ms = started.elapsed().as_millis() as u64;
     tracing::info!(component = %component, out = collected.out.len(), error = collected.error.len(),
         duration_ms, "Component tested.");
-    Ok(HttpResponse::Ok().json(json!({
-        "out": collected.out,
-        "error": collected.error,
-        "durationMs": duration_ms,
-        "status": collected.status,
-    })))
+    Ok(HttpResponse::Ok().json(TestAnswer {
+        out: collected.out,
+        error: collected.error,
+        duration_ms,
+        status: collected.status,
+    }))
 }

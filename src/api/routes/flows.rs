@@ -6,12 +6,16 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
-use super::{Data, parse_json};
+use super::{Data, FlowPath, IfMatch, parse_json};
 use crate::api::error::{ApiError, blocking};
+use crate::api::openapi::{ErrorDoc, FlowDocument, FlowStatusDoc};
+use crate::api::workspace::FlowSummary;
 use crate::flow::store::Precondition;
 use crate::runtime::{FlowState, FlowStatus, NodeState, NodeStatus};
 
 /// `GET /api/flows`
+#[utoipa::path(get, path = "/api/flows", tag = "flows",
+    responses((status = 200, description = "Every flow in the store", body = Vec<FlowSummary>), (status = "default", description = "Error", body = ErrorDoc)))]
 pub async fn list(state: Data) -> Result<HttpResponse, ApiError> {
     let s = state.clone();
     let mut summaries = blocking(move || s.workspace.summaries()).await?;
@@ -28,8 +32,12 @@ fn etag(rev: &str) -> (header::HeaderName, String) {
 }
 
 /// `GET /api/flows/{id}`
-pub async fn get(state: Data, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
+#[utoipa::path(get, path = "/api/flows/{id}", tag = "flows", params(FlowPath),
+    responses((status = 200, description = "The flow document with its rev (never a secret)",
+               body = FlowDocument, headers(("ETag" = String, description = "The rev, quoted"))),
+              (status = "default", description = "Error", body = ErrorDoc)))]
+pub async fn get(state: Data, path: web::Path<FlowPath>) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner().id;
     let (doc, rev) = blocking(move || state.workspace.document(&id)).await?;
     Ok(HttpResponse::Ok().insert_header(etag(&rev)).json(doc))
 }
@@ -48,13 +56,24 @@ fn precondition(req: &HttpRequest) -> Result<Precondition, ApiError> {
 }
 
 /// `PUT /api/flows/{id}`
+#[utoipa::path(put, path = "/api/flows/{id}", tag = "flows", params(FlowPath, IfMatch),
+    request_body = FlowDocument,
+    responses((status = 200, description = "Saved", body = FlowDocument,
+               headers(("ETag" = String, description = "The new rev, quoted"))),
+              (status = 201, description = "Created", body = FlowDocument,
+               headers(("ETag" = String, description = "The new rev, quoted"))),
+              (status = 409, description = "Stale rev in the body", body = ErrorDoc),
+              (status = 412, description = "Stale If-Match", body = ErrorDoc),
+              (status = 422, description = "Invalid: every problem with its node and pointer",
+               body = ErrorDoc),
+              (status = "default", description = "Error", body = ErrorDoc)))]
 pub async fn put(
     state: Data,
-    id: web::Path<String>,
+    path: web::Path<FlowPath>,
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
+    let id = path.into_inner().id;
     let precondition = precondition(&req)?;
     let body: Value = parse_json(&body)?;
     let saved = blocking(move || state.workspace.save(&id, body, precondition)).await?;
@@ -67,12 +86,15 @@ pub async fn put(
 }
 
 /// `DELETE /api/flows/{id}`: stops the flow if it runs, removes its file and secrets.
+#[utoipa::path(delete, path = "/api/flows/{id}", tag = "flows", params(FlowPath, IfMatch),
+    responses((status = 204, description = "Deleted (stopped first, secrets forgotten)"),
+              (status = 412, description = "Stale If-Match", body = ErrorDoc), (status = "default", description = "Error", body = ErrorDoc)))]
 pub async fn delete(
     state: Data,
-    id: web::Path<String>,
+    path: web::Path<FlowPath>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
+    let id = path.into_inner().id;
     let precondition = precondition(&req)?;
     let s = state.clone();
     let flow = id.clone();
@@ -116,8 +138,12 @@ pub(crate) async fn status_of(state: &Data, id: &str) -> Result<FlowStatus, ApiE
 }
 
 /// `POST /api/flows/{id}/start`
-pub async fn start(state: Data, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
+#[utoipa::path(post, path = "/api/flows/{id}/start", tag = "runtime", params(FlowPath),
+    responses((status = 200, description = "Running (idempotent)", body = FlowStatusDoc),
+              (status = 422, description = "The stored flow is invalid", body = ErrorDoc),
+              (status = "default", description = "Error", body = ErrorDoc)))]
+pub async fn start(state: Data, path: web::Path<FlowPath>) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner().id;
     let s = state.clone();
     let flow_id = id.clone();
     let flow = blocking(move || s.workspace.runnable(&flow_id)).await?;
@@ -126,8 +152,11 @@ pub async fn start(state: Data, id: web::Path<String>) -> Result<HttpResponse, A
 }
 
 /// `POST /api/flows/{id}/stop`
-pub async fn stop(state: Data, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
+#[utoipa::path(post, path = "/api/flows/{id}/stop", tag = "runtime", params(FlowPath),
+    responses((status = 200, description = "Stopped; in-flight work drained (idempotent)",
+               body = FlowStatusDoc), (status = "default", description = "Error", body = ErrorDoc)))]
+pub async fn stop(state: Data, path: web::Path<FlowPath>) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner().id;
     let status = status_of(&state, &id).await?; // 404 for unknown flows
     let status = state
         .runner
@@ -138,7 +167,10 @@ pub async fn stop(state: Data, id: web::Path<String>) -> Result<HttpResponse, Ap
 }
 
 /// `GET /api/flows/{id}/status`
-pub async fn status(state: Data, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let status = status_of(&state, &id.into_inner()).await?;
+#[utoipa::path(get, path = "/api/flows/{id}/status", tag = "runtime", params(FlowPath),
+    responses((status = 200, description = "Per-node state, counters and last error",
+               body = FlowStatusDoc), (status = "default", description = "Error", body = ErrorDoc)))]
+pub async fn status(state: Data, path: web::Path<FlowPath>) -> Result<HttpResponse, ApiError> {
+    let status = status_of(&state, &path.into_inner().id).await?;
     Ok(HttpResponse::Ok().json(json!(status)))
 }

@@ -409,11 +409,7 @@ impl LambdaConfig {
         if encoding_rs::Encoding::for_label(self.response_charset.trim().as_bytes()).is_none() {
             return Err(err(
                 "/responseCharset",
-                format!(
-                    "\"{}\" is not a known charset label (try UTF-8, ISO-8859-1, Shift_JIS, \
-                     UTF-16LE)",
-                    self.response_charset
-                ),
+                "not a known charset label (try UTF-8, ISO-8859-1, Shift_JIS, UTF-16LE)".into(),
             ));
         }
         if let Some(ctx) = self.encoded_client_context()
@@ -433,7 +429,7 @@ impl LambdaConfig {
         {
             return Err(err(
                 "/qualifier",
-                format!("functionName already names qualifier \"{alias}\"; they must agree"),
+                "functionName already names a different qualifier; they must agree".into(),
             ));
         }
         Ok(())
