@@ -111,7 +111,7 @@ fn flow(endpoint: &str, rounds: u64, lambda_extra: Value) -> lambdaflow::flow::F
     let mut lambda = json!({
         "connection": {"region": "us-east-1", "accessKey": "test", "secretKey": "test",
                        "endpointUrl": endpoint, "invokeTimeoutMs": TIMEOUT_MS,
-                       "connectTimeoutMs": 1000},
+                       "retryTimeouts": true, "connectTimeoutMs": 1000},
         "functionName": "faulty",
         "maxConcurrency": 16,
         "preserveOrder": true,
@@ -284,7 +284,7 @@ async fn ten_thousand_messages_through_throttling_errors_timeouts_and_an_endpoin
         let r = record(m);
         let k = k_of(m);
         assert!(never_succeeds(k), "k {k} failed but heals on retry: {r}");
-        assert_eq!(r["condition"], "RetriesExhausted", "{r}");
+        assert_eq!(r["requestContext"]["condition"], "RetriesExhausted", "{r}");
         assert_eq!(r["error"]["type"], "requestProcessing");
         assert_eq!(r["error"]["retryable"], true);
         let code = r["error"]["code"].as_str().unwrap();
@@ -367,7 +367,7 @@ async fn after_a_long_outage_the_flow_fails_what_it_must_and_recovers_by_itself(
     );
     for r in &connection_failures {
         assert_eq!(r["error"]["retryable"], true, "{r}");
-        assert_eq!(r["condition"], "RetriesExhausted", "{r}");
+        assert_eq!(r["requestContext"]["condition"], "RetriesExhausted", "{r}");
     }
     // Recovery: the last messages of the run all went through, except those that never can
     // ("all" holds every result in input order; error messages carry `error.type`).

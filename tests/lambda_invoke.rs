@@ -250,7 +250,7 @@ async fn record_mode_emits_a_destinations_success_record() {
     .await;
     let rec = body(&out);
     assert_eq!(rec["version"], "1.0");
-    assert_eq!(rec["condition"], "Success");
+    assert_eq!(rec["requestContext"]["condition"], "Success");
     assert!(rec["timestamp"].as_str().unwrap().ends_with('Z'));
     assert_eq!(
         rec["requestContext"],

@@ -13,8 +13,8 @@
 //!   do not retry together. `maxIntervalMs` caps only this computed wait.
 //! - A server's `Retry-After` wins over the computed wait and is honoured as given (never
 //!   shortened by `maxIntervalMs`), bounded only by its own ceiling `maxRetryAfterMs`; a random
-//!   spread of up to `min(intervalMs, maxIntervalMs)` is added after it so throttled messages
-//!   that got the same `Retry-After` still spread out.
+//!   spread of up to `min(Retry-After, intervalMs, maxIntervalMs)` is added after it so
+//!   throttled messages that got the same `Retry-After` still spread out.
 //! - While retries remain, nothing is routed; the error port and the log see the final outcome
 //!   once (condition `RetriesExhausted` when more than one attempt was made, `Failure` when the
 //!   first failure was final, `Stopped` when the flow stopped during a retry wait).
@@ -217,7 +217,7 @@ impl Retry {
     /// The wait after `attempts` failed attempts, given the server's `Retry-After` and a random
     /// draw `jitter` in `[0, 1)`:
     /// - without `Retry-After`: full jitter, `jitter × interval(attempts)`;
-    /// - with it: `min(Retry-After, maxRetryAfterMs)` plus `jitter × min(intervalMs,
+    /// - with it: `w = min(Retry-After, maxRetryAfterMs)` plus `jitter × min(w, intervalMs,
     ///   maxIntervalMs)`, so the server's wait is honoured and equal waits still spread out.
     pub fn delay(&self, attempts: u32, retry_after: Option<Duration>, jitter: f64) -> Duration {
         let jitter = jitter.clamp(0.0, 1.0);
@@ -225,9 +225,11 @@ impl Retry {
             None => self.interval(attempts).mul_f64(jitter),
             Some(after) => {
                 let ceiling = Duration::from_millis(self.max_retry_after_ms);
+                let after = after.min(ceiling);
                 let spread = Duration::from_millis(self.interval_ms.min(self.max_interval_ms))
+                    .min(after)
                     .mul_f64(jitter);
-                after.min(ceiling) + spread
+                after + spread
             }
         }
     }
