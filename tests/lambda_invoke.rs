@@ -255,7 +255,7 @@ async fn record_mode_emits_a_destinations_success_record() {
     assert_eq!(
         rec["requestContext"],
         json!({"functionName": "hello", "qualifier": "PROD", "invocationType": "RequestResponse",
-               "requestId": "req-rec", "approximateInvokeCount": 1})
+               "requestId": "req-rec", "approximateInvokeCount": 1, "condition": "Success"})
     );
     assert_eq!(
         rec["responseContext"],
