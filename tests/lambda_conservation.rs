@@ -61,7 +61,7 @@ fn actions(log: bool, send: bool, stop: bool, retry: bool) -> Value {
 }
 
 fn message(run: &str, k: u64) -> Message {
-    if k % 4 == 0 {
+    if k.is_multiple_of(4) {
         json_message("not json")
     } else {
         json_message(&json!({"run": run, "k": k}).to_string())
@@ -85,7 +85,7 @@ async fn every_message_is_accounted_for_under_every_combination_of_actions() {
             &wire.url(),
             json!({"maxConcurrency": 1, "errorHandling": actions(log, send, stop, retry)}),
         );
-        let mut h = Harness::start("lambda", "lambda1", &cfg).expect("valid config");
+        let h = Harness::start("lambda", "lambda1", &cfg).expect("valid config");
         for k in 0..N {
             h.send(message(&run, k)).await.unwrap();
         }
@@ -177,7 +177,7 @@ async fn a_discarded_message_is_logged_at_warn_with_its_id_even_with_log_off() {
         &wire.url(),
         json!({"errorHandling": actions(false, false, false, false)}),
     );
-    let mut h = Harness::start("lambda", "lambda1", &cfg).expect("valid config");
+    let h = Harness::start("lambda", "lambda1", &cfg).expect("valid config");
     let input = json_message(r#"{"k":3}"#);
     let id = input.id.clone();
     h.send(input).await.unwrap();

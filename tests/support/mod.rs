@@ -36,7 +36,10 @@ use std::path::PathBuf;
 
 use aws_sdk_lambda::config::{BehaviorVersion, Credentials, Region};
 
+// Test binaries that only use the AWS-wire endpoint never name these.
+#[allow(unused_imports)]
 pub use lambda_emulator::LambdaEmulator;
+#[allow(unused_imports)]
 pub use moto::MotoServer;
 
 /// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then released).

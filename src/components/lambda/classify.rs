@@ -424,7 +424,7 @@ fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
 fn parse_retry_after(value: &str) -> Option<Duration> {
     let value = value.trim();
     if let Ok(secs) = value.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+        return Duration::try_from_secs_f64(secs).ok();
     }
     let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
     let wait = at.with_timezone(&chrono::Utc) - chrono::Utc::now();
@@ -562,6 +562,10 @@ mod tests {
             "{d:?}"
         );
         assert_eq!(parse_retry_after("soon"), None);
+        // Absurd or negative values from the wire are ignored, never a panic.
+        assert_eq!(parse_retry_after("1e300"), None);
+        assert_eq!(parse_retry_after("-3"), None);
+        assert_eq!(parse_retry_after("NaN"), None);
     }
 
     #[test]

@@ -67,7 +67,8 @@ pub struct LambdaConfig {
     /// Invocations (or batches) in flight at once for this node.
     #[serde(default = "default_max_concurrency")]
     pub max_concurrency: u32,
-    /// Emit results in the order the messages arrived (a slow message holds later results).
+    /// Emit results in the order the messages arrived (a slow or retrying message holds back
+    /// later results, never later invocations).
     #[serde(default = "yes")]
     pub preserve_order: bool,
     /// `payload`: the `out` body is the decoded response. `record`: it is a Lambda
