@@ -527,3 +527,78 @@ async fn smithy_mocks_function_error_and_503_sequence() {
     );
     assert_eq!(flaky.num_calls(), 3);
 }
+
+/// An STS `AssumeRole` error exactly as STS sends it (query protocol, XML).
+fn sts_error(status: u16, code: &str, message: &str) -> ReplayEvent {
+    wire(
+        status,
+        &[("content-type", "text/xml")],
+        format!(
+            "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\
+             <Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error>\
+             <RequestId>sts-err</RequestId></ErrorResponse>"
+        ),
+    )
+}
+
+fn sts_ok() -> ReplayEvent {
+    wire(
+        200,
+        &[("content-type", "text/xml")],
+        r#"<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <AssumeRoleResult>
+    <AssumedRoleUser><AssumedRoleId>AROA:lambdaflow</AssumedRoleId>
+      <Arn>arn:aws:sts::123456789012:assumed-role/invoker/lambdaflow</Arn></AssumedRoleUser>
+    <Credentials><AccessKeyId>ASIAROLE</AccessKeyId><SecretAccessKey>role-secret</SecretAccessKey>
+      <SessionToken>role-token</SessionToken><Expiration>2099-01-01T00:00:00Z</Expiration></Credentials>
+  </AssumeRoleResult>
+  <ResponseMetadata><RequestId>sts-req</RequestId></ResponseMetadata>
+</AssumeRoleResponse>"#,
+    )
+}
+
+fn with_role(extra: Value) -> Value {
+    let mut cfg = config(ENDPOINT, extra);
+    cfg["connection"]["roleArn"] = json!("arn:aws:iam::123456789012:role/invoker");
+    cfg["errorHandling"] = retries("connection", 3, 1)["errorHandling"].clone();
+    cfg
+}
+
+#[tokio::test]
+async fn a_throttled_or_failing_credential_service_is_retried() {
+    for first in [
+        sts_error(400, "Throttling", "Rate exceeded"),
+        sts_error(500, "InternalFailure", "internal"),
+    ] {
+        let ok = wire(200, &[("x-amzn-requestid", "req-ok")], r#"{"ok":true}"#);
+        let (c, replay) = replayed(with_role(json!({})), vec![first, sts_ok(), ok]);
+        let mut h = start(c);
+        h.send(world()).await.unwrap();
+        let out = h.out(WAIT).await.expect("healed after STS answered");
+        assert_eq!(body(&out), json!({"ok": true}));
+        h.stop(WAIT).await;
+        assert_eq!(
+            replay.actual_requests().count(),
+            3,
+            "STS twice, then Lambda"
+        );
+    }
+}
+
+#[tokio::test]
+async fn credentials_the_service_rejects_are_final() {
+    let (c, replay) = replayed(
+        with_role(json!({})),
+        vec![sts_error(
+            403,
+            "AccessDenied",
+            "not authorized to perform sts:AssumeRole",
+        )],
+    );
+    let err = fails(c, world()).await;
+    let rec = body(&err);
+    assert_eq!(rec["error"]["type"], "connection", "{rec:#}");
+    assert_eq!(rec["error"]["code"], "CredentialsError", "{rec:#}");
+    assert_eq!(rec["error"]["retryable"], false);
+    assert_eq!(replay.actual_requests().count(), 1, "not retried");
+}

@@ -426,8 +426,8 @@ impl LambdaConnector {
                         }
                     }
                 }
-                // A message went from busy to waiting for a retry: maybe room to read again.
-                _ = gate.changed.notified(), if reading => {}
+                // A message went from busy to waiting for a retry: maybe room for more.
+                _ = gate.changed.notified() => {}
                 _ = sleep_until(deadline), if deadline.is_some() => {}
                 message = ctx.recv(), if can_read => match message {
                     None => input_open = false,
