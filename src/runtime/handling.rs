@@ -93,6 +93,65 @@ impl ErrorHandling {
     }
 }
 
+impl ErrorHandling {
+    /// The README's table of default actions (between the `error-defaults` markers),
+    /// generated from [`ErrorHandling::default`] so the two cannot drift.
+    pub fn defaults_markdown() -> String {
+        let defaults = ErrorHandling::default();
+        let mut out = String::from("| error type | when | default actions |\n|---|---|---|\n");
+        for t in ErrorType::ALL {
+            let when = match t {
+                ErrorType::InvalidRequest => {
+                    "the message cannot become a request (body not JSON, too large, rejected as \
+                     invalid content)"
+                }
+                ErrorType::RequestProcessing => {
+                    "the call failed (function error Handled/Unhandled, unknown function, \
+                     throttling, service errors)"
+                }
+                ErrorType::ResponseGeneration => {
+                    "the response cannot become a message (undecodable in the charset)"
+                }
+                ErrorType::Connection => "endpoint unreachable, timeouts, credentials",
+            };
+            let a = defaults.actions(t);
+            let mut actions = Vec::new();
+            if a.log {
+                actions.push("log".to_owned());
+            }
+            if a.send_to_error_port {
+                actions.push("send to error port".to_owned());
+            }
+            if a.stop_service {
+                actions.push("stop the node".to_owned());
+            }
+            if let Some(r) = a.retry.as_ref().filter(|r| r.enabled) {
+                actions.push(format!(
+                    "retry {}failures: {} attempts in all, full-jitter backoff up to {} ms \
+                     ×{} (capped at {} ms), Retry-After honoured up to {} ms",
+                    if r.retryable_only {
+                        "retryable "
+                    } else {
+                        "all "
+                    },
+                    r.max_attempts,
+                    r.interval_ms,
+                    r.backoff_multiplier,
+                    r.max_interval_ms,
+                    r.max_retry_after_ms
+                ));
+            }
+            out.push_str(&format!(
+                "| `{}` | {} | {} |\n",
+                t.as_str(),
+                when,
+                actions.join(", ")
+            ));
+        }
+        out
+    }
+}
+
 /// Remedial actions for one error type.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -411,7 +470,7 @@ mod tests {
     }
 
     #[test]
-    fn defaults_follow_fiorano_log_and_error_port_everywhere() {
+    fn defaults_log_and_route_everywhere_and_never_stop() {
         let p = ErrorHandling::default();
         for t in ErrorType::ALL {
             let a = p.actions(t);
@@ -423,6 +482,20 @@ mod tests {
         // serde defaults agree with Default.
         let from_empty: ErrorHandling = serde_json::from_str("{}").unwrap();
         assert_eq!(from_empty, p);
+    }
+
+    #[test]
+    fn the_readme_shows_the_default_actions() {
+        let readme = include_str!("../../README.md");
+        let start = "<!-- error-defaults:start -->\n";
+        let end = "<!-- error-defaults:end -->";
+        let from = readme.find(start).expect("README has the markers") + start.len();
+        let to = readme[from..].find(end).expect("end marker") + from;
+        assert_eq!(
+            &readme[from..to],
+            ErrorHandling::defaults_markdown(),
+            "README's default actions are stale; paste ErrorHandling::defaults_markdown()"
+        );
     }
 
     #[test]
