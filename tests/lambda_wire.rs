@@ -419,3 +419,61 @@ async fn wait_for(cond: impl Fn() -> bool, what: &str) {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reorder_buffer_is_bounded() {
+    use lambdaflow::components::lambda::REORDER_BUFFER;
+    const MAX: u64 = 2;
+    // Fewer than the buffer, the slots and the harness's input queue (64) can hold, so every
+    // send returns although the node stops reading.
+    let n = REORDER_BUFFER as u64 + 40;
+    // Message 0's answer is held until the test opens the gate; the second slot keeps invoking
+    // later messages, whose results wait behind message 0's, until the reorder buffer is full.
+    let (open, gate) = tokio::sync::watch::channel(false);
+    let wire = AwsWire::start(move |r| {
+        let k = r.json()["k"].as_u64().unwrap();
+        let reply = Reply::ok(json!({"k": k}).to_string());
+        if k == 0 {
+            reply.until(gate.clone())
+        } else {
+            reply
+        }
+    })
+    .await;
+    let mut h = start(connector(&config(
+        &wire.url(),
+        json!({"maxConcurrency": MAX, "preserveOrder": true}),
+    )));
+    for k in 0..n {
+        h.send(json_message(&json!({"k": k}).to_string()))
+            .await
+            .unwrap();
+    }
+    // Message 0 in flight, and MAX - 1 + REORDER_BUFFER later ones invoked and held.
+    let bound = MAX + REORDER_BUFFER as u64;
+    wait_for(|| wire.count() as u64 >= bound, "the buffer to fill").await;
+    assert_eq!(
+        wire.count() as u64,
+        bound,
+        "no more invoked than the buffer holds"
+    );
+    assert_eq!(
+        h.status().received,
+        bound,
+        "no more read than the buffer holds"
+    );
+    assert_eq!(
+        h.status().emitted,
+        0,
+        "every result waits behind message 0's"
+    );
+    open.send(true).unwrap();
+    let mut ks = Vec::new();
+    for _ in 0..n {
+        let out = h.out(WAIT).await.expect("every message succeeds");
+        ks.push(body(&out)["k"].as_u64().unwrap());
+    }
+    h.stop(WAIT).await;
+    assert_eq!(ks, (0..n).collect::<Vec<_>>(), "in input order");
+    assert_eq!(wire.count() as u64, n);
+}

@@ -7,7 +7,8 @@
 //! (`{"Type":"User","message":"Rate Exceeded.","Reason":"ConcurrentInvocationLimitExceeded"}`).
 //! A [`Script`] decides each answer from the request (and how many came before it), and can
 //! inject transport faults instead: a reset before the response, a reset in the middle of the
-//! body, or a body that stalls. Every request is recorded in arrival order.
+//! body, or a body that stalls; or hold an answer until the test opens a gate. Every request is
+//! recorded in arrival order.
 //!
 //! HTTP/1.1 with keep-alive, `Content-Length` or chunked request bodies. Faults close the
 //! connection with `SO_LINGER 0`, so the client sees a TCP reset, not a clean EOF.
@@ -70,6 +71,8 @@ pub struct Reply {
     pub body: Vec<u8>,
     /// A transport fault to inject.
     pub fault: Fault,
+    /// Answer only once this gate reads `true` (the test opens it).
+    pub gate: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
 impl Reply {
@@ -83,6 +86,7 @@ impl Reply {
             ],
             body: body.into(),
             fault: Fault::None,
+            gate: None,
         }
     }
 
@@ -120,6 +124,12 @@ impl Reply {
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
         self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Holds the answer until `gate` reads `true`.
+    pub fn until(mut self, gate: tokio::sync::watch::Receiver<bool>) -> Self {
+        self.gate = Some(gate);
         self
     }
 
@@ -321,6 +331,11 @@ async fn fill(stream: &mut TcpStream, buf: &mut Vec<u8>) -> bool {
 
 /// Writes the reply (or its fault); `false` when the connection must end.
 async fn write_reply(stream: &mut TcpStream, reply: &Reply) -> bool {
+    if let Some(mut gate) = reply.gate.clone()
+        && gate.wait_for(|open| *open).await.is_err()
+    {
+        return false;
+    }
     if reply.fault == Fault::ResetBeforeResponse {
         reset(stream);
         return false;
