@@ -461,14 +461,30 @@ impl LambdaConfig {
     }
 
     /// The function's ARN qualified as AWS writes it in Destinations records
-    /// (`…:function:name:QUALIFIER`, `$LATEST` when none), when `functionName` is a full ARN.
+    /// (`…:function:name:QUALIFIER`, `$LATEST` when none), when it is known: `functionName` is
+    /// a full ARN, or a partial one (`account:function:name`) with `connection.region` set.
     pub fn qualified_arn(&self) -> Option<String> {
         let name = self.function_name.trim();
         let parts: Vec<&str> = name.split(':').collect();
-        if !name.starts_with("arn:") || !(7..=8).contains(&parts.len()) {
-            return None;
-        }
-        let base = parts[..7].join(":");
+        let base = match parts.as_slice() {
+            ["arn", _, "lambda", _, _, "function", _]
+            | ["arn", _, "lambda", _, _, "function", _, _] => parts[..7].join(":"),
+            [account, "function", function] | [account, "function", function, _] => {
+                let region = self.connection.region.as_deref().map(str::trim)?;
+                if region.is_empty() {
+                    return None;
+                }
+                let partition = if region.starts_with("cn-") {
+                    "aws-cn"
+                } else if region.starts_with("us-gov-") {
+                    "aws-us-gov"
+                } else {
+                    "aws"
+                };
+                format!("arn:{partition}:lambda:{region}:{account}:function:{function}")
+            }
+            _ => return None,
+        };
         Some(format!(
             "{base}:{}",
             self.resolved_qualifier().unwrap_or("$LATEST")
@@ -571,6 +587,33 @@ mod tests {
             "functionName": "arn:aws:lambda:us-east-1:123456789012:function:hello",
             "qualifier": "3"}));
         assert!(plain_arn.check("n").is_ok());
+    }
+
+    #[test]
+    fn the_qualified_arn_is_known_for_full_and_partial_arns() {
+        let arn = |v: Value| parse(v).qualified_arn();
+        assert_eq!(
+            arn(json!({"functionName": "arn:aws:lambda:eu-west-1:123456789012:function:f"})),
+            Some("arn:aws:lambda:eu-west-1:123456789012:function:f:$LATEST".into())
+        );
+        assert_eq!(
+            arn(json!({"functionName": "arn:aws:lambda:eu-west-1:123456789012:function:f:PROD"})),
+            Some("arn:aws:lambda:eu-west-1:123456789012:function:f:PROD".into())
+        );
+        assert_eq!(
+            arn(
+                json!({"functionName": "123456789012:function:f", "qualifier": "3",
+                       "connection": {"region": "cn-north-1"}})
+            ),
+            Some("arn:aws-cn:lambda:cn-north-1:123456789012:function:f:3".into())
+        );
+        assert_eq!(
+            arn(json!({"functionName": "123456789012:function:f"})),
+            None
+        );
+        assert_eq!(arn(json!({"functionName": "f:PROD"})), None);
+        let alias = parse(json!({"functionName": "echo:BETA"}));
+        assert_eq!(alias.resolved_qualifier(), Some("BETA"));
     }
 
     #[test]

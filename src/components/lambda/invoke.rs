@@ -77,7 +77,7 @@ pub struct Invoker {
     charset: Charset,
     /// The qualifier the call resolves to: `qualifier`, else an alias in `functionName`.
     reported_qualifier: Option<String>,
-    /// The function's qualified ARN, when `functionName` is a full ARN.
+    /// The function's qualified ARN, when known.
     function_arn: Option<String>,
     retry_timeouts: bool,
 }

@@ -179,7 +179,7 @@ pub fn too_large(size: usize, limit: u64, invocation_type: &str) -> Failure {
 pub struct Success {
     /// The function name as configured.
     pub function_name: String,
-    /// The qualified function ARN, when `functionName` is a full ARN.
+    /// The qualified function ARN, when known ([`super::config::LambdaConfig::qualified_arn`]).
     pub function_arn: Option<String>,
     /// The qualifier, when one was sent.
     pub qualifier: Option<String>,
