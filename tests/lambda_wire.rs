@@ -111,10 +111,11 @@ async fn every_code_of_the_table_is_classified_as_the_table_says_through_the_sdk
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_reset_before_the_response_or_in_the_body_is_a_retryable_connection_error() {
+async fn a_reset_or_eof_before_the_response_or_in_the_body_is_a_retryable_connection_error() {
     for (fault, code) in [
         (Fault::ResetBeforeResponse, "ConnectionFailed"),
         (Fault::ResetMidBody, "ResponseInterrupted"),
+        (Fault::EofMidBody, "ResponseInterrupted"),
     ] {
         // Without retries: the record says what happened.
         let wire = AwsWire::start(move |_| Reply::ok(r#"{"hello":"world"}"#).fault(fault)).await;

@@ -6,8 +6,8 @@
 //! `X-Amz-Log-Result`, `Retry-After`, and AWS's error bodies
 //! (`{"Type":"User","message":"Rate Exceeded.","Reason":"ConcurrentInvocationLimitExceeded"}`).
 //! A [`Script`] decides each answer from the request (and how many came before it), and can
-//! inject transport faults instead: a reset before the response, a reset in the middle of the
-//! body, or a body that stalls; or hold an answer until the test opens a gate. Every request is
+//! inject transport faults instead: a reset before the response, a reset or an EOF in the
+//! middle of the body, or a body that stalls; or hold an answer until the test opens a gate. Every request is
 //! recorded in arrival order.
 //!
 //! HTTP/1.1 with keep-alive, `Content-Length` or chunked request bodies. Faults close the
@@ -55,6 +55,9 @@ pub enum Fault {
     ResetBeforeResponse,
     /// Send the status line, the headers and half the body, then reset.
     ResetMidBody,
+    /// Send the status line, the headers and half the body, then close cleanly (an EOF
+    /// before `Content-Length` bytes).
+    EofMidBody,
     /// Send the status line, the headers and half the body, then send nothing more (the
     /// connection stays open until the client gives up).
     StallBody,
@@ -350,7 +353,9 @@ async fn write_reply(stream: &mut TcpStream, reply: &Reply) -> bool {
         chrono::Utc::now().to_rfc2822()
     ));
     let body: &[u8] = match reply.fault {
-        Fault::ResetMidBody | Fault::StallBody => &reply.body[..reply.body.len() / 2],
+        Fault::ResetMidBody | Fault::EofMidBody | Fault::StallBody => {
+            &reply.body[..reply.body.len() / 2]
+        }
         _ => &reply.body,
     };
     let written = async {
@@ -363,6 +368,10 @@ async fn write_reply(stream: &mut TcpStream, reply: &Reply) -> bool {
         (_, Err(_)) => false,
         (Fault::ResetMidBody, Ok(())) => {
             reset(stream);
+            false
+        }
+        (Fault::EofMidBody, Ok(())) => {
+            let _ = stream.shutdown().await;
             false
         }
         (Fault::StallBody, Ok(())) => {
