@@ -14,10 +14,10 @@
 //!   (a body the SDK cannot parse): `requestProcessing` `MalformedResponse`, final;
 //! - `TimeoutError` (`invokeTimeoutMs` passed after the request was sent; the function may
 //!   have run): `connection` `Timeout`, retried only with `connection.retryTimeouts`;
-//! - a credential provider's failure (`CredentialsError`): timed out, or caused by transport
-//!   (STS/SSO/IMDS unreachable or reset), a 5xx or a throttle of the credential service:
-//!   retryable `CredentialsUnavailable`; a rejection or absence of credentials: final
-//!   `CredentialsError`;
+//! - a credential provider's failure (`CredentialsError`): timed out, caused by transport (its
+//!   endpoint — STS, SSO, IMDS, ECS… — refused, reset, I/O error), or STS/SSO answering a 5xx
+//!   or a throttle: retryable `CredentialsUnavailable`; absent, misconfigured or rejected
+//!   credentials: final `CredentialsError`;
 //! - a 5xx without `x-amzn-errortype` carrying a runtime `{"errorType","errorMessage"}` (how
 //!   `cargo lambda watch` reports a function error): `Unhandled`, final.
 
