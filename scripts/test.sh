@@ -33,6 +33,9 @@ fi
 step "cargo test (unit, integration, end-to-end)"
 cargo test --all-targets
 
+step "Demo functions: clippy and unit tests (functions/, a crate of its own)"
+(cd functions && cargo fmt -- --check && cargo clippy --all-targets -- -D warnings && cargo test)
+
 if [ -f web/package.json ] && grep -q '"e2e"' web/package.json; then
   step "Designer: browser end-to-end tests"
   if ! command -v chromium >/dev/null; then

@@ -336,7 +336,7 @@ async fn a_running_flow_takes_feeder_sends_and_shows_display_messages() {
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
 
     let mut display = Value::Null;
-    for _ in 0..200 {
+    for _ in 0..3000 {
         let (_, _, m) = call!(srv, get("/api/flows/demo/nodes/display1/messages"));
         if m["total"] == 3 {
             display = m;
@@ -420,7 +420,7 @@ async fn metrics_count_per_flow_and_node() {
         post("/api/flows/demo/nodes/feeder1/send", &json!({"count": 4}))
     );
     let mut text = String::new();
-    for _ in 0..200 {
+    for _ in 0..3000 {
         let (status, headers, body) = call!(srv, get("/metrics"));
         assert_eq!(status, StatusCode::OK);
         assert!(

@@ -8,7 +8,6 @@ mod support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
 
 use aws_sdk_lambda::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_lambda::config::{ConfigBag, Intercept, RuntimeComponents};
@@ -160,23 +159,19 @@ async fn the_sdk_sees_a_function_error_as_a_retried_service_error() {
 fn event_and_dry_run_run_synchronously_with_200() {
     let emulator = LambdaEmulator::shared();
     for invocation_type in ["Event", "DryRun"] {
-        let started = Instant::now();
+        // The answer is the function's own result, so the call ran to its end before the
+        // response was sent: synchronously.
         let response = http::post(
             &emulator.invoke_url("slow"),
             &[("X-Amz-Invocation-Type", invocation_type)],
             br#"{"ms":300}"#,
         )
         .expect("POST slow");
-        let elapsed = started.elapsed();
         assert_eq!(response.status, 200, "{invocation_type}: {response:?}");
         assert_eq!(
             response.json(),
             json!({"sleptMs": 300}),
             "{invocation_type}"
-        );
-        assert!(
-            elapsed >= Duration::from_millis(300),
-            "{invocation_type}: {elapsed:?}"
         );
     }
 }
@@ -240,24 +235,37 @@ async fn a_json_string_payload_reaches_the_function() {
     assert_eq!(parse(out.payload()), json!("SHOUT"));
 }
 
+/// Two calls of `slow` that wait for each other at a barrier in `dir` for up to `patience_ms`,
+/// sent at the same time; their answers, `{"met": bool}` each.
+fn two_calls_at_a_barrier(url: &str, dir: &std::path::Path, patience_ms: u64) -> Vec<bool> {
+    let body = json!({"barrier": {"dir": dir, "parties": 2}, "ms": patience_ms}).to_string();
+    let calls: Vec<_> = (0..2)
+        .map(|_| {
+            let (url, body) = (url.to_owned(), body.clone());
+            std::thread::spawn(move || http::post(&url, &[], body.as_bytes()).unwrap())
+        })
+        .collect();
+    let mut met: Vec<bool> = calls
+        .into_iter()
+        .map(|call| {
+            let response = call.join().unwrap();
+            assert_eq!(response.status, 200, "{response:?}");
+            response.json()["met"].as_bool().expect("met")
+        })
+        .collect();
+    met.sort_unstable();
+    met
+}
+
 #[test]
 fn concurrency_one_runs_invocations_one_after_another() {
     let emulator = LambdaEmulator::shared();
-    let url = emulator.invoke_url("slow");
-    let started = Instant::now();
-    let calls: Vec<_> = (0..2)
-        .map(|_| {
-            let url = url.clone();
-            std::thread::spawn(move || http::post(&url, &[], br#"{"ms":400}"#).unwrap().status)
-        })
-        .collect();
-    for call in calls {
-        assert_eq!(call.join().unwrap(), 200);
-    }
-    assert!(
-        started.elapsed() >= Duration::from_millis(800),
-        "{:?}",
-        started.elapsed()
+    let dir = tempfile::tempdir().unwrap();
+    // One at a time: the first call waits alone for its peer and gives up; the second finds the
+    // first one's mark at once. Had they overlapped, both would have met.
+    assert_eq!(
+        two_calls_at_a_barrier(&emulator.invoke_url("slow"), dir.path(), 500),
+        vec![false, true]
     );
 }
 
@@ -265,45 +273,33 @@ fn concurrency_one_runs_invocations_one_after_another() {
 fn an_emulator_of_its_own_runs_in_parallel_and_leaves_nothing_behind() {
     let emulator = LambdaEmulator::start_with_concurrency(2);
     let url = emulator.invoke_url("slow");
-    let started = Instant::now();
-    let calls: Vec<_> = (0..2)
-        .map(|_| {
-            let url = url.clone();
-            std::thread::spawn(move || http::post(&url, &[], br#"{"ms":700}"#).unwrap().status)
-        })
-        .collect();
-    // While both are sleeping, note every process of the emulator.
-    std::thread::sleep(Duration::from_millis(300));
+    let dir = tempfile::tempdir().unwrap();
     let pid = emulator.pid();
-    let family = descendants(pid);
     let comm = |p: &u32| std::fs::read_to_string(format!("/proc/{p}/comm")).unwrap_or_default();
-    let names: Vec<String> = family.iter().map(|p| comm(p).trim().to_owned()).collect();
-    assert!(
-        names.iter().filter(|n| *n == "slow").count() == 2
-            && names.contains(&"cargo-lambda".into()),
-        "expected cargo-lambda and two `slow` processes under {pid}, found {names:?}"
+    let names = |family: &[u32]| -> Vec<String> {
+        family.iter().map(|p| comm(p).trim().to_owned()).collect()
+    };
+    // Both calls meet at the barrier: they ran at the same time, each in a process of its own.
+    assert_eq!(
+        two_calls_at_a_barrier(&url, dir.path(), 60_000),
+        vec![true, true]
     );
-    for call in calls {
-        assert_eq!(call.join().unwrap(), 200);
-    }
-    assert!(
-        started.elapsed() < Duration::from_millis(1400),
-        "{:?}",
-        started.elapsed()
-    );
+    let mut family = Vec::new();
+    support::wait_until("cargo-lambda and two `slow` processes run", || {
+        family = descendants(pid);
+        let names = names(&family);
+        names.iter().filter(|n| *n == "slow").count() == 2 && names.contains(&"cargo-lambda".into())
+    });
 
     let port = emulator.port();
     drop(emulator);
     assert!(!pid_alive(pid), "supervisor {pid} survived drop");
-    let survivors: Vec<u32> = family.into_iter().filter(|p| pid_alive(*p)).collect();
-    assert!(
-        survivors.is_empty(),
-        "processes survived drop: {survivors:?}"
-    );
-    assert!(
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
-        "port {port} still accepts connections"
-    );
+    support::wait_until("no process of the emulator is left", || {
+        family.iter().all(|p| !pid_alive(*p))
+    });
+    support::wait_until("the emulator's port is closed", || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err()
+    });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -522,27 +518,18 @@ fn the_supervisor_stops_its_command_when_the_owner_dies() {
         .stdout(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(5);
     let mut family = Vec::new();
-    while family.len() < 3 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
+    support::wait_until("sh, sleep and setsid sleep run", || {
         family = descendants(supervisor.id());
-    }
-    assert!(
-        family.len() >= 3,
-        "sh, sleep and setsid sleep expected: {family:?}"
-    );
+        family.len() >= 3
+    });
 
     owner.kill().unwrap();
     owner.wait().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while supervisor.try_wait().unwrap().is_none() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    assert!(
-        supervisor.try_wait().unwrap().is_some(),
-        "supervisor still running"
-    );
-    let survivors: Vec<u32> = family.into_iter().filter(|p| pid_alive(*p)).collect();
-    assert!(survivors.is_empty(), "survived their owner: {survivors:?}");
+    support::wait_until("the supervisor exits", || {
+        supervisor.try_wait().unwrap().is_some()
+    });
+    support::wait_until("nothing survives its owner", || {
+        family.iter().all(|p| !pid_alive(*p))
+    });
 }

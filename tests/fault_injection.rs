@@ -66,10 +66,10 @@ fn never_succeeds(k: u64) -> bool {
     k % 100 == 7 || k % 100 == 9
 }
 
-/// Every call the endpoint got, per `k`: when, and the answer's kind.
+/// Every call the endpoint got, per `k`: the answer's kind, in arrival order.
 #[derive(Default)]
 struct Log {
-    calls: HashMap<u64, Vec<(Instant, &'static str)>>,
+    calls: HashMap<u64, Vec<&'static str>>,
 }
 
 fn scripted_endpoint() -> (Endpoint, Arc<Mutex<Log>>) {
@@ -89,7 +89,7 @@ fn scripted_endpoint() -> (Endpoint, Arc<Mutex<Log>>) {
             Action::Answer { .. } => "error",
             Action::HangUp => "hang-up",
         };
-        calls.push((Instant::now(), kind));
+        calls.push(kind);
         action
     }));
     (endpoint, log)
@@ -117,14 +117,12 @@ fn flow(endpoint: &str, rounds: u64, lambda_extra: Value) -> lambdaflow::flow::F
         "preserveOrder": true,
         "errorHandling": {
             // `maxAttempts` counts every attempt whatever its error type, and an outage spends
-            // connection attempts (faster with full jitter), so a message that heals on its
-            // next call must still have requestProcessing attempts left after one: 20, not 6.
+            // connection attempts (faster with full jitter, whose waits may be 0), so a message
+            // that heals on its next call must still have requestProcessing attempts left
+            // after one: 20, not 6. Connection's 30 stays above it, so a message that never
+            // succeeds ends on its own error, not on the outage.
             "requestProcessing": {"retry": fast_retry(20, 5, 20)},
-            // Waits are full-jitter (random in [0, cap]), so the budget that must outlast a
-            // 300 ms outage is random too; 24 attempts (more than requestProcessing's 20, so a
-            // message that never succeeds ends on its own error, not on the outage) make it
-            // seconds on average and shorter than 300 ms with negligible probability.
-            "connection": {"retry": fast_retry(24, 50, 400)}
+            "connection": {"retry": fast_retry(30, 50, 400)}
         }
     });
     let (Value::Object(l), Value::Object(extra)) = (&mut lambda, lambda_extra) else {
@@ -262,8 +260,10 @@ async fn ten_thousand_messages_through_throttling_errors_timeouts_and_an_endpoin
     let (endpoint, log) = scripted_endpoint();
     let h = run(&flow(&endpoint.url(), rounds, json!({})));
 
-    // A short outage mid-run: connection retries (8 attempts, 50 ms doubling to 400 ms) outlast
-    // it, so every message caught in it (calls in flight are cut off too) goes through.
+    // A short outage mid-run: connection retries (30 attempts, full-jitter waits of up to 50 ms
+    // doubling to 400 ms: about five seconds on average, far more than the outage even on a
+    // busy machine) outlast it, so every message caught in it (calls in flight are cut off
+    // too) goes through.
     let at_kill = outage(&h, &endpoint, total / 3, Duration::from_millis(300)).await;
     let calls_at_restart = endpoint.invocations();
 
@@ -312,12 +312,7 @@ async fn ten_thousand_messages_through_throttling_errors_timeouts_and_an_endpoin
 
     // Every kind of fault was injected, and each healing one healed on a retry.
     let log = log.lock().unwrap();
-    let kinds: HashSet<&str> = log
-        .calls
-        .values()
-        .flatten()
-        .map(|(_, kind)| *kind)
-        .collect();
+    let kinds: HashSet<&str> = log.calls.values().flatten().copied().collect();
     assert!(
         kinds.contains("throttled") && kinds.contains("error"),
         "{kinds:?}"
@@ -329,15 +324,11 @@ async fn ten_thousand_messages_through_throttling_errors_timeouts_and_an_endpoin
     let k3 = &log.calls[&3];
     assert!(k3.len() >= rounds as usize + 2, "{} calls", k3.len());
 
-    // Retry-After wins over the configured 5 ms interval: k = 1's first call was throttled with
-    // `Retry-After: 1`, and its retry came no sooner than a second later.
+    // k = 1's first call was throttled (with `Retry-After: 1`) and retried; how long a retry
+    // waits is asserted on tokio's paused clock in tests/lambda_errors.rs, never here.
     let k1 = &log.calls[&1];
-    assert_eq!(k1[0].1, "throttled");
-    let waited = k1[1].0 - k1[0].0;
-    assert!(
-        waited >= Duration::from_millis(950),
-        "retried {waited:?} after a Retry-After of 1 s"
-    );
+    assert_eq!(k1[0], "throttled");
+    assert!(k1.len() >= 2, "the throttled call was retried");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,25 +6,13 @@ mod common;
 #[path = "fixtures/lambda/fake_lambda.rs"]
 mod fake_lambda;
 
-use std::time::{Duration, Instant};
-
 use common::*;
-use fake_lambda::{FakeLambda, Recorded, Reply};
+use fake_lambda::{FakeLambda, Reply};
 use lambdaflow::Message;
 use lambdaflow::components::lambda::LambdaConnector;
 use lambdaflow::runtime::{self, NodeEndKind, RunOptions};
 use serde_json::{Value, json};
 use tokio::sync::watch;
-
-/// Echoes the request body, after `delay_of(n)` where `n` is the body's `"n"`.
-fn echo_after(
-    delay_of: impl Fn(u64) -> Duration + Send + Sync + 'static,
-) -> impl Fn(&Recorded, usize) -> Reply + Send + Sync + 'static {
-    move |req, _| {
-        let n = req.json()["n"].as_u64().unwrap_or(0);
-        Reply::new(200, req.body.clone()).after(delay_of(n))
-    }
-}
 
 fn numbered(n: usize) -> Message {
     Message::new(format!("{{\"n\":{n}}}")).with_property("seq", n as u64)
@@ -36,30 +24,28 @@ fn n_of(m: &Message) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn max_concurrency_bounds_the_calls_in_flight() {
-    let fake = FakeLambda::start(echo_after(|_| Duration::from_millis(200))).await;
+    let (open, gate) = watch::channel(false);
+    let fake =
+        FakeLambda::start(move |req, _| Reply::new(200, req.body.clone()).gated(gate.clone()))
+            .await;
     let cfg = config(&fake.endpoint(), json!({"maxConcurrency": 3}));
     let mut h = start(LambdaConnector::from_json("lambda1", &cfg).unwrap());
-    let started = Instant::now();
     for n in 0..9 {
         h.send(numbered(n)).await.unwrap();
     }
+    // Three calls at once, not one at a time and not more.
+    eventually("three calls are in flight", || fake.in_flight() == 3).await;
+    assert!(h.out(QUIET).await.is_none(), "nothing answered yet");
+    assert_eq!(fake.count(), 3, "no fourth call while three are in flight");
+    open.send(true).unwrap();
     let mut outs = Vec::new();
     for _ in 0..9 {
         outs.push(h.out(WAIT).await.expect("every message comes out"));
     }
-    let took = started.elapsed();
     assert_eq!(
         fake.max_in_flight(),
         3,
         "never more than maxConcurrency at once"
-    );
-    assert!(
-        took >= Duration::from_millis(600),
-        "three waves of 200 ms: {took:?}"
-    );
-    assert!(
-        took < Duration::from_millis(1700),
-        "faster than one at a time: {took:?}"
     );
     assert_eq!(
         outs.iter().map(n_of).collect::<Vec<_>>(),
@@ -74,10 +60,18 @@ async fn max_concurrency_bounds_the_calls_in_flight() {
     );
 }
 
+/// Sends four messages; the first one's call is held until the other three have been answered
+/// by the function, and the outputs are read in the order the node emits them.
 async fn run_slow_first(preserve_order: bool) -> Vec<u64> {
-    let fake = FakeLambda::start(echo_after(|n| {
-        Duration::from_millis(if n == 0 { 600 } else { 20 })
-    }))
+    let (open, gate) = watch::channel(false);
+    let fake = FakeLambda::start(move |req, _| {
+        let reply = Reply::new(200, req.body.clone());
+        if req.json()["n"] == 0 {
+            reply.gated(gate.clone())
+        } else {
+            reply
+        }
+    })
     .await;
     let cfg = config(
         &fake.endpoint(),
@@ -87,21 +81,31 @@ async fn run_slow_first(preserve_order: bool) -> Vec<u64> {
     for n in 0..4 {
         h.send(numbered(n)).await.unwrap();
     }
+    // The slow call does not block the others' calls: all four reach the function, and the
+    // three quick ones are answered while the first is still held.
+    eventually(
+        "the three quick calls are answered while the first is held",
+        || fake.count() == 4 && fake.in_flight() == 1,
+    )
+    .await;
     let mut order = Vec::new();
-    for _ in 0..4 {
-        let out = h.out(WAIT).await.expect("out");
+    let take = |out: Message, order: &mut Vec<u64>| {
         assert_eq!(
             out.properties["seq"],
             json!(n_of(&out)),
             "properties follow their message"
         );
         order.push(n_of(&out));
+    };
+    if !preserve_order {
+        for _ in 0..3 {
+            take(h.out(WAIT).await.expect("out"), &mut order);
+        }
     }
-    assert_eq!(
-        fake.max_in_flight(),
-        4,
-        "the slow call did not block the others' calls"
-    );
+    open.send(true).unwrap();
+    while order.len() < 4 {
+        take(h.out(WAIT).await.expect("out"), &mut order);
+    }
     h.stop(WAIT).await;
     order
 }
@@ -135,14 +139,14 @@ async fn a_stuck_function_stops_the_node_reading_input() {
     for n in 0..10 {
         h.send(numbered(n)).await.unwrap();
     }
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    eventually("two calls are in flight", || fake.in_flight() == 2).await;
+    assert!(h.out(QUIET).await.is_none());
     assert_eq!(fake.count(), 2, "two calls in flight");
     assert_eq!(
         h.status().received,
         2,
         "no more input read than can be in flight"
     );
-    assert!(h.out(QUIET).await.is_none());
     open.send(true).unwrap();
     let mut seen = Vec::new();
     for _ in 0..10 {
@@ -185,7 +189,7 @@ async fn a_slow_function_back_pressures_the_feeder() {
         ..options
     };
     let handle = runtime::start(&flow, options).unwrap();
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    eventually("two calls are in flight", || fake.in_flight() == 2).await;
     let status = handle.status();
     let fed = status.nodes["feeder1"].emitted;
     let taken = status.nodes["lambda1"].received;
@@ -195,7 +199,7 @@ async fn a_slow_function_back_pressures_the_feeder() {
         "the Feeder is held back by the full queue, not buffered: it sent {fed} of 200"
     );
     open.send(true).unwrap();
-    let report = tokio::time::timeout(Duration::from_secs(30), handle.wait())
+    let report = tokio::time::timeout(WAIT, handle.wait())
         .await
         .expect("the flow finishes once the function answers");
     assert!(report.is_clean(), "{:?}", report.problems());
@@ -241,14 +245,19 @@ async fn stop_service_routes_the_error_then_stops_taking_input() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stop_service_lets_calls_in_flight_finish() {
-    // Message 0 fails at once with a function error (stopService on requestProcessing);
-    // messages 1 and 2 are already in flight and slow: they still come out.
-    let fake = FakeLambda::start(|req, _| {
+    // Message 0 fails with a function error (stopService on requestProcessing) while messages
+    // 1 and 2 are in flight: they still come out; message 3, sent after the failure was routed,
+    // never reaches Lambda.
+    let (fail_now, fail_gate) = watch::channel(false);
+    let (finish, finish_gate) = watch::channel(false);
+    let fake = FakeLambda::start(move |req, _| {
         let n = req.json()["n"].as_u64().unwrap();
         if n == 0 {
-            Reply::ok(r#"{"errorMessage":"no"}"#).header("x-amz-function-error", "Handled")
+            Reply::ok(r#"{"errorMessage":"no"}"#)
+                .header("x-amz-function-error", "Handled")
+                .gated(fail_gate.clone())
         } else {
-            Reply::new(200, req.body.clone()).after(Duration::from_millis(300))
+            Reply::new(200, req.body.clone()).gated(finish_gate.clone())
         }
     })
     .await;
@@ -261,9 +270,11 @@ async fn stop_service_lets_calls_in_flight_finish() {
     for n in 0..3 {
         h.send(numbered(n)).await.unwrap();
     }
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    h.send(numbered(3)).await.unwrap();
+    eventually("three calls are in flight", || fake.in_flight() == 3).await;
+    fail_now.send(true).unwrap();
     assert!(h.error(WAIT).await.is_some());
+    h.send(numbered(3)).await.unwrap();
+    finish.send(true).unwrap();
     let mut outs = vec![
         n_of(&h.out(WAIT).await.unwrap()),
         n_of(&h.out(WAIT).await.unwrap()),

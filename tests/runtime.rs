@@ -349,10 +349,10 @@ async fn a_blocked_node_back_pressures_the_feeder_instead_of_buffering() {
     );
     let queue = 4;
     let h = start_with_registry(&f, options(RunMode::Batch, queue), registry()).unwrap();
-    // Let the feeder run into the full queue.
-    for _ in 0..50 {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    // The feeder runs into the full queue: the gate holds one message and the queue the next.
+    wait_until(|| h.status().nodes["feeder1"].emitted > queue as u64).await;
+    // Held there: given time, it does not run ahead.
+    tokio::time::sleep(Duration::from_millis(300)).await;
     let emitted = h.status().nodes["feeder1"].emitted;
     // queue slots + the message the gate holds + the send in progress
     assert!(
@@ -379,6 +379,7 @@ async fn stop_service_stops_only_that_node_and_counts_what_was_queued() {
     wait_until(|| h.status().nodes["flaky1"].state == NodeState::Stopped).await;
     assert_eq!(h.send("feeder1", send("never", 3)).await.unwrap(), 3);
     wait_until(|| h.status().nodes["feeder1"].emitted == 7).await; // 1 on start + 6 sent
+    wait_until(|| h.status().nodes["ok"].received == 3).await;
 
     let status = h.status();
     assert_eq!(
@@ -393,7 +394,7 @@ async fn stop_service_stops_only_that_node_and_counts_what_was_queued() {
     );
     assert_eq!(status.nodes["ok"].received, 3);
 
-    let report = h.stop(Duration::from_secs(5)).await;
+    let report = h.stop(PATIENCE).await;
     let flaky = report.nodes.iter().find(|n| n.node == "flaky1").unwrap();
     assert!(matches!(flaky.kind, NodeEndKind::StopService { .. }));
     assert_eq!(
@@ -420,7 +421,7 @@ async fn stop_drains_messages_already_in_flight() {
     };
     h.send("feeder1", req).await.unwrap();
     wait_until(|| h.status().nodes["feeder1"].emitted == 31).await;
-    let report = h.stop(Duration::from_secs(30)).await;
+    let report = h.stop(PATIENCE).await;
     assert!(report.is_clean(), "{:?}", report.problems());
     assert_eq!(
         h.messages("ok").unwrap().1,
@@ -443,7 +444,7 @@ async fn send_to_a_display_is_refused_and_unknown_nodes_are_named() {
     assert!(matches!(e, RuntimeError::Unsupported { .. }), "{e}");
     let e = h.send("ghost", req).await.unwrap_err();
     assert_eq!(e.to_string(), "flow conservation has no node ghost");
-    h.stop(Duration::from_secs(5)).await;
+    h.stop(PATIENCE).await;
 }
 
 #[tokio::test]
@@ -452,7 +453,7 @@ async fn live_events_report_status_display_messages_and_errors() {
     let h = start_with_registry(&f, options(RunMode::Interactive, 4), registry()).unwrap();
     let mut events = h.subscribe();
     let (mut saw_error, mut saw_display, mut saw_status) = (false, false, false);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let deadline = tokio::time::Instant::now() + PATIENCE;
     while !(saw_error && saw_display && saw_status) {
         let e = tokio::time::timeout_at(deadline, events.recv())
             .await
@@ -466,7 +467,7 @@ async fn live_events_report_status_display_messages_and_errors() {
             _ => {}
         }
     }
-    h.stop(Duration::from_secs(5)).await;
+    h.stop(PATIENCE).await;
 }
 
 #[tokio::test]
@@ -484,14 +485,18 @@ async fn a_batch_run_stops_the_flow_when_a_node_stops_and_says_why() {
     );
 }
 
+/// How long a test waits for a condition: generous, since a wait ends as soon as it holds.
+const PATIENCE: Duration = Duration::from_secs(60);
+
 async fn wait_until(cond: impl Fn() -> bool) {
-    for _ in 0..1000 {
-        if cond() {
-            return;
-        }
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while !cond() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "condition not reached within {PATIENCE:?}"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    panic!("condition not reached within 10 s");
 }
 
 #[test]

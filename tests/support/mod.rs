@@ -42,6 +42,23 @@ pub use lambda_emulator::LambdaEmulator;
 #[allow(unused_imports)]
 pub use moto::MotoServer;
 
+/// How long a test waits for a condition before it fails: generous, because a busy machine is
+/// slow, and a wait ends as soon as the condition holds.
+pub const PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Blocks until `condition` holds, looking every few milliseconds, and panics naming `what` when
+/// it does not within [`PATIENCE`]. Tests wait for conditions; they never sleep and then look.
+pub fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while !condition() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out after {PATIENCE:?} waiting until {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
 /// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then released).
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")

@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import { closeInspector, dragFromPalette, openNode, shot, startBrowser, startServer, unexpectedProblems, waitFor, wire } from './harness.mjs';
 
 const FLOW_ID = 'e2e-hello';
-const TIMEOUT = 30_000;
+const TIMEOUT = 60_000;
 
 let server;
 let browser;

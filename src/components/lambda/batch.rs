@@ -266,16 +266,15 @@ mod tests {
         );
     }
 
-    #[test]
-    fn deadline_is_set_by_the_first_message() {
+    #[tokio::test(start_paused = true)]
+    async fn deadline_is_set_by_the_first_message() {
         let mut b = Batcher::new(&config(json!({"batch": {"maxWaitMs": 250}})));
         assert!(b.deadline().is_none());
-        let before = Instant::now();
+        let first = Instant::now();
         b.push(msg(1));
         let deadline = b.deadline().unwrap();
-        assert!(deadline >= before + Duration::from_millis(250));
-        assert!(deadline <= Instant::now() + Duration::from_millis(250));
-        std::thread::sleep(Duration::from_millis(5));
+        assert_eq!(deadline, first + Duration::from_millis(250));
+        tokio::time::advance(Duration::from_millis(100)).await;
         b.push(msg(2));
         assert_eq!(
             b.deadline(),
