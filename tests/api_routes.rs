@@ -452,6 +452,12 @@ async fn metrics_count_per_flow_and_node() {
         ),
         "{text}"
     );
+    assert!(
+        text.contains(
+            "lambdaflow_node_discarded_total{flow=\"demo\",node=\"feeder1\",type=\"feeder\"} 0"
+        ),
+        "{text}"
+    );
     assert!(text.contains("# TYPE lambdaflow_invocation_duration_seconds histogram"));
     call!(srv, post("/api/flows/demo/stop", &json!({})));
     let (_, _, body) = call!(srv, get("/metrics"));

@@ -51,7 +51,7 @@ fn check_record(
     assert_eq!(rec["version"], "1.0");
     assert_eq!(rec["error"]["type"], error_type, "{rec:#}");
     assert_eq!(rec["error"]["code"], code, "{rec:#}");
-    assert_eq!(rec["condition"], condition, "{rec:#}");
+    assert_eq!(rec["requestContext"]["condition"], condition, "{rec:#}");
     assert_eq!(
         rec["requestContext"]["approximateInvokeCount"], attempts,
         "{rec:#}"
@@ -192,12 +192,13 @@ async fn throttled_429_waits_retry_after_then_succeeds() {
         waited >= Duration::from_secs(1),
         "Retry-After honoured ({waited:?})"
     );
+    // Full jitter adds a spread of at most min(Retry-After, intervalMs, maxIntervalMs).
     assert!(
-        waited < Duration::from_secs(600),
+        waited <= Duration::from_secs(2),
         "Retry-After wins over intervalMs ({waited:?})"
     );
     let rec = body(&out);
-    assert_eq!(rec["condition"], "Success");
+    assert_eq!(rec["requestContext"]["condition"], "Success");
     assert_eq!(rec["requestContext"]["approximateInvokeCount"], 2);
     assert_eq!(rec["responsePayload"], json!({"greeting": "Hello, World!"}));
     assert_eq!(out.properties["lambda.requestId"], "req-ok");
@@ -376,7 +377,8 @@ async fn read_timeout_is_a_connection_error_retried_as_configured() {
     let fake = FakeLambda::start(|_, _| Reply::hang()).await;
     let cfg = config(
         &fake.endpoint(),
-        json!({"connection": {"invokeTimeoutMs": 300}}),
+        // Timeouts after sending are only retried when the user opts in (issue 11).
+        json!({"connection": {"invokeTimeoutMs": 300, "retryTimeouts": true}}),
     );
     let mut cfg = cfg;
     cfg["errorHandling"] = retries("connection", 2, 10)["errorHandling"].clone();
@@ -515,10 +517,118 @@ async fn smithy_mocks_function_error_and_503_sequence() {
         rec["requestContext"]["approximateInvokeCount"], 3,
         "two retried 503s, then the function error ends it"
     );
-    assert_eq!(rec["condition"], "RetriesExhausted");
+    assert_eq!(rec["requestContext"]["condition"], "RetriesExhausted");
     assert_eq!(
         rec["responsePayload"]["errorMessage"],
         "Task timed out after 3.00 seconds"
     );
     assert_eq!(flaky.num_calls(), 3);
+}
+
+/// An STS `AssumeRole` error exactly as STS sends it (query protocol, XML).
+fn sts_error(status: u16, code: &str, message: &str) -> ReplayEvent {
+    wire(
+        status,
+        &[("content-type", "text/xml")],
+        format!(
+            "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\
+             <Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error>\
+             <RequestId>sts-err</RequestId></ErrorResponse>"
+        ),
+    )
+}
+
+fn sts_ok() -> ReplayEvent {
+    wire(
+        200,
+        &[("content-type", "text/xml")],
+        r#"<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <AssumeRoleResult>
+    <AssumedRoleUser><AssumedRoleId>AROA:lambdaflow</AssumedRoleId>
+      <Arn>arn:aws:sts::123456789012:assumed-role/invoker/lambdaflow</Arn></AssumedRoleUser>
+    <Credentials><AccessKeyId>ASIAROLE</AccessKeyId><SecretAccessKey>role-secret</SecretAccessKey>
+      <SessionToken>role-token</SessionToken><Expiration>2099-01-01T00:00:00Z</Expiration></Credentials>
+  </AssumeRoleResult>
+  <ResponseMetadata><RequestId>sts-req</RequestId></ResponseMetadata>
+</AssumeRoleResponse>"#,
+    )
+}
+
+fn with_role(extra: Value) -> Value {
+    let mut cfg = config(ENDPOINT, extra);
+    cfg["connection"]["roleArn"] = json!("arn:aws:iam::123456789012:role/invoker");
+    cfg["errorHandling"] = retries("connection", 3, 1)["errorHandling"].clone();
+    cfg
+}
+
+#[tokio::test]
+async fn a_throttled_or_failing_credential_service_is_retried() {
+    for first in [
+        sts_error(400, "Throttling", "Rate exceeded"),
+        sts_error(500, "InternalFailure", "internal"),
+    ] {
+        let ok = wire(200, &[("x-amzn-requestid", "req-ok")], r#"{"ok":true}"#);
+        let (c, replay) = replayed(with_role(json!({})), vec![first, sts_ok(), ok]);
+        let mut h = start(c);
+        h.send(world()).await.unwrap();
+        let out = h.out(WAIT).await.expect("healed after STS answered");
+        assert_eq!(body(&out), json!({"ok": true}));
+        h.stop(WAIT).await;
+        assert_eq!(
+            replay.actual_requests().count(),
+            3,
+            "STS twice, then Lambda"
+        );
+    }
+}
+
+#[tokio::test]
+async fn credentials_the_service_rejects_are_final() {
+    let (c, replay) = replayed(
+        with_role(json!({})),
+        vec![sts_error(
+            403,
+            "AccessDenied",
+            "not authorized to perform sts:AssumeRole",
+        )],
+    );
+    let err = fails(c, world()).await;
+    let rec = body(&err);
+    assert_eq!(rec["error"]["type"], "connection", "{rec:#}");
+    assert_eq!(rec["error"]["code"], "CredentialsError", "{rec:#}");
+    assert_eq!(rec["error"]["retryable"], false);
+    assert_eq!(replay.actual_requests().count(), 1, "not retried");
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_after_is_not_capped_by_max_interval_but_by_max_retry_after() {
+    // maxIntervalMs is 500 and the server says 4 s: the server wins (issue 11: it used to be
+    // read as a cap in the schema text while the code waited 4 s; now both say the same).
+    for (retry_after, max_retry_after_ms, least, most) in [
+        ("4", 60_000, 4_000, 4_500),
+        // A Retry-After past maxRetryAfterMs waits the ceiling instead.
+        ("3600", 10_000, 10_000, 10_500),
+    ] {
+        let cfg = config(
+            ENDPOINT,
+            json!({"errorHandling": {"requestProcessing": {"retry": {
+                "maxAttempts": 2, "intervalMs": 500, "maxIntervalMs": 500,
+                "maxRetryAfterMs": max_retry_after_ms}}}}),
+        );
+        let ok = wire(200, &[("x-amzn-requestid", "req-ok")], r#"{"ok":true}"#);
+        let (c, replay) = replayed(cfg, vec![throttled(retry_after), ok]);
+        let mut h = start(c);
+        let started = tokio::time::Instant::now();
+        h.send(world()).await.unwrap();
+        h.out(Duration::from_secs(3600))
+            .await
+            .expect("out after the retry");
+        let waited = started.elapsed();
+        assert!(
+            waited >= Duration::from_millis(least) && waited <= Duration::from_millis(most),
+            "Retry-After {retry_after}: waited {waited:?}"
+        );
+        h.stop(WAIT).await;
+        assert_eq!(replay.actual_requests().count(), 2);
+    }
 }

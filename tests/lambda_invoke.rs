@@ -250,12 +250,12 @@ async fn record_mode_emits_a_destinations_success_record() {
     .await;
     let rec = body(&out);
     assert_eq!(rec["version"], "1.0");
-    assert_eq!(rec["condition"], "Success");
+    assert_eq!(rec["requestContext"]["condition"], "Success");
     assert!(rec["timestamp"].as_str().unwrap().ends_with('Z'));
     assert_eq!(
         rec["requestContext"],
         json!({"functionName": "hello", "qualifier": "PROD", "invocationType": "RequestResponse",
-               "requestId": "req-rec", "approximateInvokeCount": 1})
+               "requestId": "req-rec", "approximateInvokeCount": 1, "condition": "Success"})
     );
     assert_eq!(
         rec["responseContext"],

@@ -299,6 +299,16 @@ fn configuration_errors_name_the_node_and_the_field() {
             json!({"functionName": "f", "responseCharset": "klingon-8"}),
             "/config/responseCharset",
         ),
+        // WHATWG maps these to the `replacement` encoding, which decodes nothing; accepting
+        // them once panicked the node at start.
+        (
+            json!({"functionName": "f", "responseCharset": "iso-2022-kr"}),
+            "/config/responseCharset",
+        ),
+        (
+            json!({"functionName": "f", "responseCharset": "hz-gb-2312"}),
+            "/config/responseCharset",
+        ),
         (
             json!({"functionName": "f", "connection": {"accessKey": "AKID"}}),
             "/config/connection/secretKey",

@@ -242,14 +242,14 @@ async fn every_message_leaves_through_out_or_error_under_injected_failures() {
     assert_eq!(fails_of("transient:5").count(), 200);
     for m in fails_of("always") {
         let r: Value = m.body_json().unwrap();
-        assert_eq!(r["condition"], "Failure");
+        assert_eq!(r["requestContext"]["condition"], "Failure");
         assert_eq!(r["requestContext"]["approximateInvokeCount"], 1);
         assert_eq!(m.properties["error.type"], "requestProcessing");
         assert_eq!(m.properties["error.code"], "Unhandled");
     }
     for m in fails_of("transient:5") {
         let r: Value = m.body_json().unwrap();
-        assert_eq!(r["condition"], "RetriesExhausted");
+        assert_eq!(r["requestContext"]["condition"], "RetriesExhausted");
         assert_eq!(r["requestContext"]["approximateInvokeCount"], 3);
         assert_eq!(r["error"]["retryable"], true);
     }

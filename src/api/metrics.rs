@@ -56,7 +56,7 @@ pub fn render(state: &Data) -> String {
         .map(|(id, h)| (id, h, h.status(), h.node_types()))
         .collect();
     type Counter = (&'static str, &'static str, fn(&NodeStatus) -> u64);
-    let counters: [Counter; 3] = [
+    let counters: [Counter; 4] = [
         (
             "lambdaflow_node_received_total",
             "Messages a node took from its input.",
@@ -71,6 +71,11 @@ pub fn render(state: &Data) -> String {
             "lambdaflow_node_errors_total",
             "Messages whose handling failed (after retries).",
             |s| s.errors,
+        ),
+        (
+            "lambdaflow_node_discarded_total",
+            "Failed messages routed to no port (sendToErrorPort off): counted, never silent.",
+            |s| s.discarded,
         ),
     ];
     for (name, help, get) in counters {

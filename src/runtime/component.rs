@@ -264,9 +264,23 @@ impl Emitter {
             &fin,
             input,
         );
-        if actions.send_to_error_port {
-            let msg = error_message(&record, failure, input);
-            let _ = self.send_raw(ERROR, msg).await;
+        let routed = actions.send_to_error_port
+            && self
+                .send_raw(ERROR, error_message(&record, failure, input))
+                .await
+                .is_ok();
+        if !routed {
+            // Conservation: a failed message that is not routed is counted and always logged.
+            self.stats.add_discarded();
+            tracing::warn!(
+                flow = %self.info.flow,
+                node = %self.info.node,
+                message_id = %input.id,
+                error.type = failure.error_type.as_str(),
+                error.code = %failure.code,
+                send_to_error_port = actions.send_to_error_port,
+                "Message discarded (not routed to the error port): {}", failure.message
+            );
         }
         self.publish(FlowEvent::Error {
             node: self.info.node.to_string(),

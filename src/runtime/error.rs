@@ -63,6 +63,9 @@ pub struct Failure {
     pub code: String,
     /// A human-readable explanation.
     pub message: String,
+    /// What qualifies the code, when the service says (a throttle's `Reason`, e.g.
+    /// `ReservedFunctionConcurrentInvocationLimitExceeded`); `error.detail` in records.
+    pub detail: Option<String>,
     /// Whether trying the same request again can help.
     pub retryable: bool,
     /// A delay the server asked for before the next attempt (`Retry-After`); it wins over the
@@ -85,6 +88,7 @@ impl Failure {
             error_type,
             code: code.into(),
             message: message.into(),
+            detail: None,
             retryable: false,
             retry_after: None,
             request_context: Map::new(),
@@ -97,6 +101,12 @@ impl Failure {
     /// Marks the failure as one a retry can help with.
     pub fn retryable(mut self, retryable: bool) -> Self {
         self.retryable = retryable;
+        self
+    }
+
+    /// Sets what qualifies the code (`error.detail`).
+    pub fn with_detail(mut self, detail: Option<String>) -> Self {
+        self.detail = detail;
         self
     }
 

@@ -8,7 +8,13 @@
 //! - `retry.maxAttempts` counts every attempt, the first included (as the AWS SDKs do).
 //! - By default a retry only repeats failures that say a retry can help (`retryableOnly`):
 //!   throttling, 5xx and connection problems, but not a function error or a missing function.
-//! - A server's `Retry-After` wins over the computed interval.
+//! - Computed waits use AWS's "full jitter": a random wait between 0 and
+//!   `min(maxIntervalMs, intervalMs × backoffMultiplier^(n-1))`, so messages throttled together
+//!   do not retry together. `maxIntervalMs` caps only this computed wait.
+//! - A server's `Retry-After` wins over the computed wait and is honoured as given (never
+//!   shortened by `maxIntervalMs`), bounded only by its own ceiling `maxRetryAfterMs`; a random
+//!   spread of up to `min(Retry-After, intervalMs, maxIntervalMs)` is added after it so
+//!   throttled messages that got the same `Retry-After` still spread out.
 //! - While retries remain, nothing is routed; the error port and the log see the final outcome
 //!   once (condition `RetriesExhausted` when more than one attempt was made, `Failure` when the
 //!   first failure was final, `Stopped` when the flow stopped during a retry wait).
@@ -64,7 +70,18 @@ impl ErrorHandling {
     }
 
     /// How long to wait before attempt `attempts + 1`, or `None` when the failure is final.
+    /// The wait is jittered (see [`Retry::delay`]).
     pub fn retry_delay(&self, failure: &Failure, attempts: u32) -> Option<Duration> {
+        self.retry_delay_with(failure, attempts, fastrand::f64())
+    }
+
+    /// [`ErrorHandling::retry_delay`] with the random draw given (`jitter` in `[0, 1)`).
+    pub fn retry_delay_with(
+        &self,
+        failure: &Failure,
+        attempts: u32,
+        jitter: f64,
+    ) -> Option<Duration> {
         let retry = self.actions(failure.error_type).retry.as_ref()?;
         if !retry.enabled || attempts >= retry.max_attempts {
             return None;
@@ -72,11 +89,66 @@ impl ErrorHandling {
         if retry.retryable_only && !failure.retryable {
             return None;
         }
-        Some(
-            failure
-                .retry_after
-                .unwrap_or_else(|| retry.interval(attempts)),
-        )
+        Some(retry.delay(attempts, failure.retry_after, jitter))
+    }
+}
+
+impl ErrorHandling {
+    /// The README's table of default actions (between the `error-defaults` markers),
+    /// generated from [`ErrorHandling::default`] so the two cannot drift.
+    pub fn defaults_markdown() -> String {
+        let defaults = ErrorHandling::default();
+        let mut out = String::from("| error type | when | default actions |\n|---|---|---|\n");
+        for t in ErrorType::ALL {
+            let when = match t {
+                ErrorType::InvalidRequest => {
+                    "the message cannot become a request (body not JSON, too large, rejected as \
+                     invalid content)"
+                }
+                ErrorType::RequestProcessing => {
+                    "the call failed (function error Handled/Unhandled, unknown function, \
+                     throttling, service errors)"
+                }
+                ErrorType::ResponseGeneration => {
+                    "the response cannot become a message (undecodable in the charset)"
+                }
+                ErrorType::Connection => "endpoint unreachable, timeouts, credentials",
+            };
+            let a = defaults.actions(t);
+            let mut actions = Vec::new();
+            if a.log {
+                actions.push("log".to_owned());
+            }
+            if a.send_to_error_port {
+                actions.push("send to error port".to_owned());
+            }
+            if a.stop_service {
+                actions.push("stop the node".to_owned());
+            }
+            if let Some(r) = a.retry.as_ref().filter(|r| r.enabled) {
+                actions.push(format!(
+                    "retry {}failures: {} attempts in all, full-jitter backoff up to {} ms \
+                     ×{} (capped at {} ms), Retry-After honoured up to {} ms",
+                    if r.retryable_only {
+                        "retryable "
+                    } else {
+                        "all "
+                    },
+                    r.max_attempts,
+                    r.interval_ms,
+                    r.backoff_multiplier,
+                    r.max_interval_ms,
+                    r.max_retry_after_ms
+                ));
+            }
+            out.push_str(&format!(
+                "| `{}` | {} | {} |\n",
+                t.as_str(),
+                when,
+                actions.join(", ")
+            ));
+        }
+        out
     }
 }
 
@@ -149,9 +221,14 @@ pub struct Retry {
     /// Each further wait is the previous one times this factor.
     #[serde(default = "Retry::default_backoff_multiplier")]
     pub backoff_multiplier: f64,
-    /// The longest wait between attempts, in milliseconds.
+    /// Cap on the computed (backoff) wait, in milliseconds. A server's `Retry-After` is not
+    /// capped by it (see `max_retry_after_ms`).
     #[serde(default = "Retry::default_max_interval_ms")]
     pub max_interval_ms: u64,
+    /// Ceiling on a server's `Retry-After`, in milliseconds: a longer request is waited this
+    /// long instead.
+    #[serde(default = "Retry::default_max_retry_after_ms")]
+    pub max_retry_after_ms: u64,
     /// Only retry failures that say a retry can help (throttling, 5xx, connection problems).
     #[serde(default = "yes")]
     pub retryable_only: bool,
@@ -165,6 +242,7 @@ impl Default for Retry {
             interval_ms: Self::default_interval_ms(),
             backoff_multiplier: Self::default_backoff_multiplier(),
             max_interval_ms: Self::default_max_interval_ms(),
+            max_retry_after_ms: Self::default_max_retry_after_ms(),
             retryable_only: true,
         }
     }
@@ -183,13 +261,36 @@ impl Retry {
     fn default_max_interval_ms() -> u64 {
         30_000
     }
+    fn default_max_retry_after_ms() -> u64 {
+        60_000
+    }
 
-    /// The wait after `attempts` failed attempts (1 → `intervalMs`, then times the multiplier),
-    /// capped at `maxIntervalMs`.
+    /// The backoff ceiling after `attempts` failed attempts (1 → `intervalMs`, then times the
+    /// multiplier), capped at `maxIntervalMs`. The actual wait is a random fraction of it.
     pub fn interval(&self, attempts: u32) -> Duration {
         let exponent = attempts.saturating_sub(1).min(64) as i32;
         let ms = self.interval_ms as f64 * self.backoff_multiplier.max(1.0).powi(exponent);
         Duration::from_millis(ms.min(self.max_interval_ms as f64).max(0.0) as u64)
+    }
+
+    /// The wait after `attempts` failed attempts, given the server's `Retry-After` and a random
+    /// draw `jitter` in `[0, 1)`:
+    /// - without `Retry-After`: full jitter, `jitter × interval(attempts)`;
+    /// - with it: `w = min(Retry-After, maxRetryAfterMs)` plus `jitter × min(w, intervalMs,
+    ///   maxIntervalMs)`, so the server's wait is honoured and equal waits still spread out.
+    pub fn delay(&self, attempts: u32, retry_after: Option<Duration>, jitter: f64) -> Duration {
+        let jitter = jitter.clamp(0.0, 1.0);
+        match retry_after {
+            None => self.interval(attempts).mul_f64(jitter),
+            Some(after) => {
+                let ceiling = Duration::from_millis(self.max_retry_after_ms);
+                let after = after.min(ceiling);
+                let spread = Duration::from_millis(self.interval_ms.min(self.max_interval_ms))
+                    .min(after)
+                    .mul_f64(jitter);
+                after + spread
+            }
+        }
     }
 }
 
@@ -283,35 +384,33 @@ pub struct RecordSource<'a> {
     pub component: &'a str,
 }
 
-/// Builds the error record of design §6: Fiorano's fault merged with a Lambda Destinations
-/// execution record. The input's body is in `requestPayload` (what was sent, or the body as JSON,
-/// text or `{"base64"}`); `inputMessage` carries the rest of the input (id, timestamp, content
-/// type, properties) without repeating the body, so a record holds its input once.
+/// Builds the error record of design §6: a Lambda Destinations execution record (`version`,
+/// `timestamp`, `requestContext.{requestId, functionArn, condition, approximateInvokeCount}`,
+/// `requestPayload`, `responseContext.{statusCode, executedVersion, functionError}`,
+/// `responsePayload`, each under AWS's name and in AWS's place) plus Fiorano's fault as our
+/// extras: `error` (type, code, message, retryable, and `detail` when there is one),
+/// `component`, and `inputMessage`. The input's body is in `requestPayload` (what was sent, or
+/// the body as JSON, text or `{"base64"}`); `inputMessage` carries the rest of the input (id,
+/// timestamp, content type, properties) without repeating the body, so a record holds its input
+/// once.
 pub fn error_record(source: &RecordSource<'_>, fin: &FinalFailure, input: &Message) -> Value {
     let failure = &fin.failure;
     let mut request_context = failure.request_context.clone();
+    request_context.insert("condition".into(), json!(fin.condition.as_str()));
     request_context.insert("approximateInvokeCount".into(), json!(fin.attempts));
+    let mut error = json!({
+        "type": failure.error_type.as_str(),
+        "code": failure.code,
+        "message": failure.message,
+        "retryable": failure.retryable,
+    });
+    if let Some(detail) = &failure.detail {
+        error["detail"] = json!(detail);
+    }
     let mut record = Map::new();
     record.insert("version".into(), json!("1.0"));
     record.insert("timestamp".into(), json!(format_time(&chrono::Utc::now())));
-    record.insert("condition".into(), json!(fin.condition.as_str()));
-    record.insert(
-        "error".into(),
-        json!({
-            "type": failure.error_type.as_str(),
-            "code": failure.code,
-            "message": failure.message,
-            "retryable": failure.retryable,
-        }),
-    );
-    record.insert(
-        "component".into(),
-        json!({"flow": source.flow, "node": source.node, "type": source.component}),
-    );
     record.insert("requestContext".into(), Value::Object(request_context));
-    if let Some(ctx) = &failure.response_context {
-        record.insert("responseContext".into(), ctx.clone());
-    }
     record.insert(
         "requestPayload".into(),
         failure
@@ -319,9 +418,17 @@ pub fn error_record(source: &RecordSource<'_>, fin: &FinalFailure, input: &Messa
             .clone()
             .unwrap_or_else(|| input.body_value()),
     );
+    if let Some(ctx) = &failure.response_context {
+        record.insert("responseContext".into(), ctx.clone());
+    }
     if let Some(payload) = &failure.response_payload {
         record.insert("responsePayload".into(), payload.clone());
     }
+    record.insert("error".into(), error);
+    record.insert(
+        "component".into(),
+        json!({"flow": source.flow, "node": source.node, "type": source.component}),
+    );
     let mut input_message = input.to_json();
     if let Some(fields) = input_message.as_object_mut() {
         fields.remove("body");
@@ -332,14 +439,16 @@ pub fn error_record(source: &RecordSource<'_>, fin: &FinalFailure, input: &Messa
 }
 
 /// The message sent to the error port: the record as a JSON body, the input's properties plus
-/// `error.type` and `error.code`.
+/// `error.type` and `error.code` (and `error.detail` when the failure has one).
 pub fn error_message(record: &Value, failure: &Failure, input: &Message) -> Message {
-    let body = serde_json::to_vec(record).expect("a record always serialises");
-    let mut msg = input.derive(body, Some("application/json".into()));
+    let mut msg = input.derive(record.to_string(), Some("application/json".into()));
     msg.properties
         .insert("error.type".into(), json!(failure.error_type.as_str()));
     msg.properties
         .insert("error.code".into(), json!(failure.code));
+    if let Some(detail) = &failure.detail {
+        msg.properties.insert("error.detail".into(), json!(detail));
+    }
     msg
 }
 
@@ -369,7 +478,7 @@ mod tests {
     }
 
     #[test]
-    fn defaults_follow_fiorano_log_and_error_port_everywhere() {
+    fn defaults_log_and_route_everywhere_and_never_stop() {
         let p = ErrorHandling::default();
         for t in ErrorType::ALL {
             let a = p.actions(t);
@@ -381,6 +490,20 @@ mod tests {
         // serde defaults agree with Default.
         let from_empty: ErrorHandling = serde_json::from_str("{}").unwrap();
         assert_eq!(from_empty, p);
+    }
+
+    #[test]
+    fn the_readme_shows_the_default_actions() {
+        let readme = include_str!("../../README.md");
+        let start = "<!-- error-defaults:start -->\n";
+        let end = "<!-- error-defaults:end -->";
+        let from = readme.find(start).expect("README has the markers") + start.len();
+        let to = readme[from..].find(end).expect("end marker") + from;
+        assert_eq!(
+            &readme[from..to],
+            ErrorHandling::defaults_markdown(),
+            "README's default actions are stale; paste ErrorHandling::defaults_markdown()"
+        );
     }
 
     #[test]
@@ -398,10 +521,64 @@ mod tests {
     }
 
     #[test]
+    fn full_jitter_spreads_the_computed_wait_over_zero_to_the_cap() {
+        let r = Retry {
+            interval_ms: 1000,
+            backoff_multiplier: 2.0,
+            max_interval_ms: 3000,
+            ..Retry::default()
+        };
+        assert_eq!(r.delay(2, None, 0.0), Duration::ZERO);
+        assert_eq!(r.delay(2, None, 0.5), Duration::from_millis(1000));
+        assert_eq!(r.delay(5, None, 0.5), Duration::from_millis(1500), "capped");
+        // Eight messages throttled together: their waits are drawn independently, so they do
+        // not retry together (8 equal draws from a continuous range do not happen).
+        let p = ErrorHandling::default();
+        let waits: std::collections::BTreeSet<Duration> = (0..8)
+            .filter_map(|_| p.retry_delay(&throttled(), 1))
+            .collect();
+        assert!(waits.len() > 1, "{waits:?}");
+        assert!(
+            waits.iter().all(|w| *w <= Duration::from_millis(1000)),
+            "{waits:?}"
+        );
+    }
+
+    #[test]
+    fn retry_after_is_honoured_over_max_interval_up_to_its_own_ceiling() {
+        let r = Retry {
+            interval_ms: 100,
+            max_interval_ms: 500,
+            max_retry_after_ms: 10_000,
+            ..Retry::default()
+        };
+        // maxIntervalMs (500 ms) does not shorten a server's 4 s.
+        assert_eq!(
+            r.delay(1, Some(Duration::from_secs(4)), 0.0),
+            Duration::from_secs(4)
+        );
+        // The spread after it is at most min(intervalMs, maxIntervalMs).
+        assert_eq!(
+            r.delay(1, Some(Duration::from_secs(4)), 0.5),
+            Duration::from_millis(4050)
+        );
+        // maxRetryAfterMs bounds it.
+        assert_eq!(
+            r.delay(1, Some(Duration::from_secs(3600)), 0.0),
+            Duration::from_secs(10)
+        );
+    }
+
+    #[test]
     fn retry_after_wins_and_non_retryable_is_final() {
         let p = ErrorHandling::default();
         let f = throttled().with_retry_after(Some(Duration::from_secs(7)));
-        assert_eq!(p.retry_delay(&f, 1), Some(Duration::from_secs(7)));
+        assert_eq!(p.retry_delay_with(&f, 1, 0.0), Some(Duration::from_secs(7)));
+        let d = p.retry_delay(&f, 1).unwrap();
+        assert!(
+            d >= Duration::from_secs(7) && d <= Duration::from_secs(8),
+            "{d:?}"
+        );
         let unhandled = Failure::new(ErrorType::RequestProcessing, "Unhandled", "boom");
         assert_eq!(p.retry_delay(&unhandled, 1), None);
         assert_eq!(
@@ -478,7 +655,7 @@ mod tests {
             component: "lambda",
         };
         let record = error_record(&src, &fin, &input);
-        assert_eq!(record["condition"], "RetriesExhausted");
+        assert_eq!(record["requestContext"]["condition"], "RetriesExhausted");
         assert_eq!(record["error"]["type"], "requestProcessing");
         assert_eq!(record["error"]["code"], "Unhandled");
         assert_eq!(record["component"]["node"], "lambda1");

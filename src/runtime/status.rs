@@ -62,6 +62,10 @@ pub struct NodeStatus {
     pub emitted: u64,
     /// Messages whose handling failed (each counted once, after retries).
     pub errors: u64,
+    /// Failed messages that left through no port (`sendToErrorPort` off, or the error port
+    /// closed): `received = emitted + errors` once idle, and `discarded` of the errors were
+    /// not routed.
+    pub discarded: u64,
     /// The most recent error.
     pub last_error: Option<LastError>,
 }
@@ -146,6 +150,7 @@ pub struct NodeStats {
     received: AtomicU64,
     emitted: AtomicU64,
     errors: AtomicU64,
+    discarded: AtomicU64,
     version: AtomicU64,
     state: Mutex<NodeState>,
     last_error: Mutex<Option<LastError>>,
@@ -159,6 +164,7 @@ impl Default for NodeStats {
             received: AtomicU64::new(0),
             emitted: AtomicU64::new(0),
             errors: AtomicU64::new(0),
+            discarded: AtomicU64::new(0),
             version: AtomicU64::new(0),
             state: Mutex::new(NodeState::Starting),
             last_error: Mutex::new(None),
@@ -184,6 +190,11 @@ impl NodeStats {
     pub(crate) fn add_error(&self, error: LastError) {
         self.errors.fetch_add(1, Ordering::Relaxed);
         *self.last_error.lock().expect("stats lock") = Some(error);
+        self.version.fetch_add(1, Ordering::Release);
+    }
+
+    pub(crate) fn add_discarded(&self) {
+        self.discarded.fetch_add(1, Ordering::Relaxed);
         self.version.fetch_add(1, Ordering::Release);
     }
 
@@ -214,6 +225,7 @@ impl NodeStats {
             received: self.received.load(Ordering::Relaxed),
             emitted: self.emitted.load(Ordering::Relaxed),
             errors: self.errors.load(Ordering::Relaxed),
+            discarded: self.discarded.load(Ordering::Relaxed),
             last_error: self.last_error.lock().expect("stats lock").clone(),
         }
     }

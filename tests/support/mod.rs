@@ -10,6 +10,8 @@
 //!   aliases, `Event` → 202, `DryRun` → 204), with seeding helpers.
 //! - [`lambda_client`] / [`lambda_config`]: an `aws-sdk-lambda` client for either, with dummy
 //!   credentials `test`/`test` in `us-east-1`.
+//! - [`aws_wire`]: an endpoint that answers Lambda's Invoke exactly as AWS does, scripted per
+//!   request, with transport faults (resets, a stalled body).
 //! - [`http`]: a raw HTTP/1.1 client, to look at status codes and headers the SDK hides.
 //!
 //! Nothing is skipped: when `cargo lambda` or `moto_server` is missing, starting it panics with
@@ -22,6 +24,7 @@
 // Each test binary compiles this module and uses only part of it.
 #![allow(dead_code)]
 
+pub mod aws_wire;
 pub mod http;
 pub mod lambda_emulator;
 pub mod moto;
@@ -34,7 +37,10 @@ use std::path::PathBuf;
 
 use aws_sdk_lambda::config::{BehaviorVersion, Credentials, Region};
 
+// Test binaries that only use the AWS-wire endpoint never name these.
+#[allow(unused_imports)]
 pub use lambda_emulator::LambdaEmulator;
+#[allow(unused_imports)]
 pub use moto::MotoServer;
 
 /// How long a test waits for a condition before it fails: generous, because a busy machine is

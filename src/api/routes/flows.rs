@@ -118,6 +118,7 @@ fn idle_status(id: &str, nodes: Vec<(String, String)>) -> FlowStatus {
                         received: 0,
                         emitted: 0,
                         errors: 0,
+                        discarded: 0,
                         last_error: None,
                     },
                 )

@@ -80,7 +80,7 @@ impl Batcher {
     pub fn push(&mut self, message: Message) {
         debug_assert!(!self.is_full(), "push into a full batch");
         let record = v2_record(&message, &self.fields, self.payload_is_json).and_then(|v| {
-            let text = Bytes::from(serde_json::to_vec(&v).expect("a record serialises"));
+            let text = Bytes::from(v.to_string());
             if text.len() + 2 > self.request_limit {
                 Err(too_large(
                     text.len() + 2,

@@ -3,27 +3,35 @@
 //! Fiorano's four error types, with its code, retry hint, `Retry-After` and record context.
 //! [`control_error`] applies the same mapping to the control-plane calls.
 //!
-//! | what | error type | retryable |
-//! |---|---|---|
-//! | 200 + `X-Amz-Function-Error` (`Handled`, `Unhandled`) | requestProcessing | no |
-//! | 400 InvalidRequestContent / InvalidParameterValue, 413, 415 | invalidRequest | no |
-//! | 404 ResourceNotFound, other 4xx | requestProcessing | no |
-//! | 401/403 credential rejections (UnrecognizedClient, InvalidSignature, ExpiredToken, AccessDenied…) | connection | no |
-//! | 429 TooManyRequests (`Retry-After` honoured), 408, 409 | requestProcessing | yes |
-//! | 500 Service, 502, 503, 504 and other 5xx | requestProcessing | yes, except permanent 502s (InvalidRuntime, InvalidZipFile, KMS…, InvalidSubnetID, InvalidSecurityGroupID, EC2AccessDenied) |
-//! | connect failure (refused, DNS), connect or read timeout | connection | yes |
-//! | response the SDK cannot parse | requestProcessing | no |
-//! | 5xx without `x-amzn-errortype` carrying a runtime `{"errorType","errorMessage"}` (how `cargo lambda watch` reports a function error) | requestProcessing, code `Unhandled` | no |
+//! Everything is decided on typed values, never on error text:
+//! - a service error by its code, through the table in [`super::table`] (every `InvokeError`
+//!   variant has a row), else by its HTTP status;
+//! - 200 + `X-Amz-Function-Error` (`Handled`, `Unhandled`): `requestProcessing`, final;
+//! - `DispatchFailure` (nothing came back: connect refused or reset, DNS, connect timeout):
+//!   `connection`, retryable; when a credential provider failed, see below;
+//! - `ResponseError` whose cause is a transport failure while the body was read (reset, early
+//!   EOF, I/O error): `connection` `ResponseInterrupted`, retryable; any other `ResponseError`
+//!   (a body the SDK cannot parse): `requestProcessing` `MalformedResponse`, final;
+//! - `TimeoutError` (`invokeTimeoutMs` passed after the request was sent; the function may
+//!   have run): `connection` `Timeout`, retried only with `connection.retryTimeouts`;
+//! - a credential provider's failure (`CredentialsError`): timed out, caused by transport (its
+//!   endpoint — STS, SSO, IMDS, ECS… — refused, reset, I/O error), or STS/SSO answering a 5xx
+//!   or a throttle: retryable `CredentialsUnavailable`; absent, misconfigured or rejected
+//!   credentials: final `CredentialsError`;
+//! - a 5xx without `x-amzn-errortype` carrying a runtime `{"errorType","errorMessage"}` (how
+//!   `cargo lambda watch` reports a function error): `Unhandled`, final.
 
 use std::time::Duration;
 
-use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
+use aws_credential_types::provider::error::CredentialsError;
+use aws_sdk_lambda::error::{ConnectorError, ProvideErrorMetadata, SdkError};
 use aws_sdk_lambda::operation::RequestId as _;
 use aws_sdk_lambda::operation::invoke::{InvokeError, InvokeOutput};
 use serde_json::{Value, json};
 
 use super::error::LambdaError;
 use super::payload::{Charset, error_payload_value};
+use super::table;
 use crate::runtime::{ErrorType, Failure};
 
 /// Longest message text kept from a service or function error.
@@ -35,6 +43,7 @@ const MAX_MESSAGE: usize = 1000;
 pub fn classify(
     result: Result<InvokeOutput, SdkError<InvokeError>>,
     charset: Charset,
+    retry_timeouts: bool,
 ) -> Result<InvokeOutput, Failure> {
     match result {
         Ok(out) => match out.function_error() {
@@ -46,6 +55,14 @@ pub fn classify(
             if let Some(f) = emulated_function_error(&d) {
                 return Err(f);
             }
+            if matches!(err, SdkError::TimeoutError(_)) {
+                d.retryable = retry_timeouts;
+            }
+            let modelled = err.as_service_error().and_then(table::modelled);
+            if let Some(row) = modelled {
+                d.error_type = row.error_type;
+                d.retryable = row.retryable;
+            }
             // A modelled throttle carries `Retry-After` as a member too (mocked errors have
             // only that).
             if d.retry_after.is_none()
@@ -53,9 +70,24 @@ pub fn classify(
             {
                 d.retry_after = e.retry_after_seconds().and_then(parse_retry_after);
             }
+            // A throttle says whose limit was hit (account, function, caller…).
+            let reason = match err.as_service_error() {
+                Some(InvokeError::TooManyRequestsException(e)) => {
+                    e.reason().map(|r| r.as_str().to_owned())
+                }
+                _ => None,
+            }
+            .or_else(|| {
+                d.body
+                    .as_ref()
+                    .and_then(|b| b.get("Reason"))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            });
             let mut f = Failure::new(d.error_type, d.code, d.message)
                 .retryable(d.retryable)
-                .with_retry_after(d.retry_after);
+                .with_retry_after(d.retry_after)
+                .with_detail(reason.clone());
             if let Some(id) = d.request_id {
                 f = f.with_request_context("requestId", id);
             }
@@ -63,6 +95,9 @@ pub fn classify(
                 let mut ctx = json!({"statusCode": status});
                 if let Some(t) = &d.error_code_header {
                     ctx["errorType"] = json!(t);
+                }
+                if let Some(r) = &reason {
+                    ctx["reason"] = json!(r);
                 }
                 f = f.with_response_context(ctx);
             }
@@ -203,23 +238,34 @@ where
         SdkError::TimeoutError(_) => Described::new(
             ErrorType::Connection,
             "Timeout",
-            "no response within invokeTimeoutMs".to_owned(),
-            true,
+            "no complete response within invokeTimeoutMs; the request was sent, so the function \
+             may have run (retried only with connection.retryTimeouts)"
+                .to_owned(),
+            false,
         ),
         SdkError::DispatchFailure(dispatch) => {
-            let (code, retryable) = if dispatch.is_timeout() {
+            let (code, retryable) = if let Some(creds) = find::<CredentialsError>(err) {
+                credentials(creds)
+            } else if dispatch.is_timeout() {
                 ("ConnectTimeout", true)
             } else if dispatch.is_io() {
                 ("ConnectionFailed", true)
             } else if dispatch.is_user() {
                 ("DispatchFailure", false)
-            } else if is_credentials_error(&text()) {
-                ("CredentialsError", false)
             } else {
                 ("DispatchFailure", true)
             };
             Described::new(ErrorType::Connection, code, text(), retryable)
         }
+        SdkError::ResponseError(_) if transport_cause(err) => Described::new(
+            ErrorType::Connection,
+            "ResponseInterrupted",
+            format!(
+                "the connection failed while the response was read: {}",
+                text()
+            ),
+            true,
+        ),
         SdkError::ResponseError(_) => Described::new(
             ErrorType::RequestProcessing,
             "MalformedResponse",
@@ -271,39 +317,93 @@ where
     d
 }
 
+/// A service error's type and retryability: the table's row for its code; else AWS's
+/// throttling and transient codes (`aws_runtime`'s lists) are retryable; else by status.
 fn service_error_type(status: u16, code: &str) -> (ErrorType, bool) {
-    match code {
-        "InvalidRequestContentException"
-        | "InvalidParameterValueException"
-        | "RequestTooLargeException"
-        | "SerializedRequestEntityTooLargeException"
-        | "UnsupportedMediaTypeException" => (ErrorType::InvalidRequest, false),
-        "UnrecognizedClientException"
-        | "InvalidSignatureException"
-        | "IncompleteSignatureException"
-        | "MissingAuthenticationTokenException"
-        | "InvalidClientTokenId"
-        | "SignatureDoesNotMatch"
-        | "ExpiredTokenException"
-        | "ExpiredToken"
-        | "AccessDeniedException" => (ErrorType::Connection, false),
-        "InvalidRuntimeException"
-        | "InvalidZipFileException"
-        | "InvalidSecurityGroupIDException"
-        | "InvalidSubnetIDException"
-        | "KMSAccessDeniedException"
-        | "KMSDisabledException"
-        | "KMSInvalidStateException"
-        | "KMSNotFoundException"
-        | "EC2AccessDeniedException" => (ErrorType::RequestProcessing, false),
-        _ => match status {
-            413 | 415 => (ErrorType::InvalidRequest, false),
-            401 | 403 => (ErrorType::Connection, false),
-            408 | 409 | 429 => (ErrorType::RequestProcessing, true),
-            s if s >= 500 => (ErrorType::RequestProcessing, true),
-            _ => (ErrorType::RequestProcessing, false),
-        },
+    use aws_runtime::retries::classifiers::{THROTTLING_ERRORS, TRANSIENT_ERRORS};
+    if let Some(row) = table::row_for_code(code) {
+        return (row.error_type, row.retryable);
     }
+    if THROTTLING_ERRORS.contains(&code) || TRANSIENT_ERRORS.contains(&code) {
+        return (ErrorType::RequestProcessing, true);
+    }
+    table::by_status(status)
+}
+
+/// The first error of type `T` in `err`'s source chain (`err` included).
+fn find<'a, T: std::error::Error + 'static>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a T> {
+    let mut next = Some(err);
+    while let Some(e) = next {
+        if let Some(t) = e.downcast_ref::<T>() {
+            return Some(t);
+        }
+        next = e.source();
+    }
+    None
+}
+
+/// Whether a transport failure (an I/O error, a connector error) caused `err`.
+fn transport_cause(err: &(dyn std::error::Error + 'static)) -> bool {
+    find::<std::io::Error>(err).is_some() || find::<ConnectorError>(err).is_some()
+}
+
+/// A credential provider's failure: retryable when it timed out or when the credential
+/// service could not be reached, failed (5xx) or throttled; final when the credentials are
+/// absent, misconfigured or rejected.
+fn credentials(err: &CredentialsError) -> (&'static str, bool) {
+    const TRANSIENT: (&str, bool) = ("CredentialsUnavailable", true);
+    const FINAL: (&str, bool) = ("CredentialsError", false);
+    match err {
+        CredentialsError::ProviderTimedOut(_) => TRANSIENT,
+        CredentialsError::CredentialsNotLoaded(_) | CredentialsError::InvalidConfiguration(_) => {
+            FINAL
+        }
+        _ => {
+            let Some(cause) = std::error::Error::source(err) else {
+                return FINAL;
+            };
+            let service = sts_or_sso_retryable(cause);
+            if service.unwrap_or_else(|| transport_cause(cause)) {
+                TRANSIENT
+            } else {
+                FINAL
+            }
+        }
+    }
+}
+
+/// For a failed STS or SSO call in `err`'s chain: whether a retry can help, decided as for
+/// Lambda's own errors (transport, timeout, 5xx, throttling codes).
+fn sts_or_sso_retryable(err: &(dyn std::error::Error + 'static)) -> Option<bool> {
+    use aws_sdk_sso::operation::get_role_credentials::GetRoleCredentialsError;
+    use aws_sdk_sts::operation::assume_role::AssumeRoleError;
+    use aws_sdk_sts::operation::assume_role_with_web_identity::AssumeRoleWithWebIdentityError;
+    fn retryable<E>(e: &SdkError<E>) -> bool
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        match e {
+            SdkError::TimeoutError(_) => true,
+            SdkError::ResponseError(_) => transport_cause(e),
+            _ => describe(e).retryable,
+        }
+    }
+    let mut next = Some(err);
+    while let Some(e) = next {
+        if let Some(e) = e.downcast_ref::<SdkError<AssumeRoleError>>() {
+            return Some(retryable(e));
+        }
+        if let Some(e) = e.downcast_ref::<SdkError<AssumeRoleWithWebIdentityError>>() {
+            return Some(retryable(e));
+        }
+        if let Some(e) = e.downcast_ref::<SdkError<GetRoleCredentialsError>>() {
+            return Some(retryable(e));
+        }
+        next = e.source();
+    }
+    None
 }
 
 /// The error and its sources, each once, joined by `: ` (Display texts only: no `Debug` dumps).
@@ -320,16 +420,11 @@ fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
     parts.join(": ")
 }
 
-fn is_credentials_error(text: &str) -> bool {
-    let t = text.to_ascii_lowercase();
-    t.contains("credentials") || t.contains("identity")
-}
-
 /// `Retry-After`: delay-seconds (integer or decimal) or an HTTP date.
 fn parse_retry_after(value: &str) -> Option<Duration> {
     let value = value.trim();
     if let Ok(secs) = value.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+        return Duration::try_from_secs_f64(secs).ok();
     }
     let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
     let wait = at.with_timezone(&chrono::Utc) - chrono::Utc::now();
@@ -384,13 +479,13 @@ mod tests {
     }
 
     fn fail(err: SdkError<InvokeError>) -> Failure {
-        classify(Err(err), utf8()).unwrap_err()
+        classify(Err(err), utf8(), false).unwrap_err()
     }
 
     #[test]
     fn success_passes_through() {
         let out = InvokeOutput::builder().status_code(200).build();
-        assert!(classify(Ok(out), utf8()).is_ok());
+        assert!(classify(Ok(out), utf8(), false).is_ok());
     }
 
     #[test]
@@ -404,7 +499,7 @@ mod tests {
                     r#"{"errorMessage":"boom","errorType":"DemoFailure"}"#,
                 ))
                 .build();
-            let f = classify(Ok(out), utf8()).unwrap_err();
+            let f = classify(Ok(out), utf8(), false).unwrap_err();
             assert_eq!(f.error_type, ErrorType::RequestProcessing);
             assert_eq!(f.code, kind);
             assert!(!f.retryable);
@@ -467,6 +562,10 @@ mod tests {
             "{d:?}"
         );
         assert_eq!(parse_retry_after("soon"), None);
+        // Absurd or negative values from the wire are ignored, never a panic.
+        assert_eq!(parse_retry_after("1e300"), None);
+        assert_eq!(parse_retry_after("-3"), None);
+        assert_eq!(parse_retry_after("NaN"), None);
     }
 
     #[test]
@@ -535,6 +634,25 @@ mod tests {
                 ErrorType::RequestProcessing,
                 true,
             ),
+            (
+                409,
+                "DurableExecutionAlreadyStartedException",
+                ErrorType::RequestProcessing,
+                false,
+            ),
+            (
+                403,
+                "EFSMountFailureException",
+                ErrorType::RequestProcessing,
+                false,
+            ),
+            (
+                403,
+                "S3FilesMountFailureException",
+                ErrorType::RequestProcessing,
+                false,
+            ),
+            (409, "", ErrorType::RequestProcessing, false),
             (
                 400,
                 "ModeNotSupportedException",
@@ -605,7 +723,7 @@ mod tests {
         let f = fail(SdkError::timeout_error("read timed out"));
         assert_eq!(
             (f.error_type, f.code.as_str(), f.retryable),
-            (ErrorType::Connection, "Timeout", true)
+            (ErrorType::Connection, "Timeout", false)
         );
         let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
         let f = fail(SdkError::dispatch_failure(ConnectorError::io(Box::new(
@@ -675,6 +793,122 @@ mod tests {
         assert!(
             le.to_string()
                 .contains("ListAliases failed with ServiceException (HTTP 500)")
+        );
+    }
+
+    #[test]
+    fn a_timeout_after_sending_is_final_unless_the_user_opts_in() {
+        let f = fail(SdkError::timeout_error("attempt timeout"));
+        assert_eq!((f.code.as_str(), f.retryable), ("Timeout", false));
+        let f = classify(
+            Err(SdkError::timeout_error("attempt timeout")),
+            utf8(),
+            true,
+        )
+        .unwrap_err();
+        assert_eq!((f.code.as_str(), f.retryable), ("Timeout", true));
+    }
+
+    #[test]
+    fn a_body_cut_off_by_the_transport_is_a_retryable_connection_error() {
+        let reset = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset");
+        let f = fail(SdkError::response_error(reset, raw(200, &[], "{")));
+        assert_eq!(
+            (f.error_type, f.code.as_str(), f.retryable),
+            (ErrorType::Connection, "ResponseInterrupted", true)
+        );
+    }
+
+    #[test]
+    fn credential_failures_are_retryable_only_when_transient() {
+        use aws_credential_types::provider::error::CredentialsError;
+        use aws_sdk_sts::operation::assume_role::AssumeRoleError;
+        let cases: Vec<(CredentialsError, &str, bool)> = vec![
+            (
+                CredentialsError::provider_timed_out(Duration::from_secs(5)),
+                "CredentialsUnavailable",
+                true,
+            ),
+            (
+                CredentialsError::not_loaded("no credentials in the chain"),
+                "CredentialsError",
+                false,
+            ),
+            (
+                CredentialsError::invalid_configuration("bad profile"),
+                "CredentialsError",
+                false,
+            ),
+            (
+                // STS unreachable.
+                CredentialsError::provider_error(SdkError::<AssumeRoleError>::dispatch_failure(
+                    ConnectorError::io(Box::new(std::io::Error::new(
+                        std::io::ErrorKind::ConnectionRefused,
+                        "refused",
+                    ))),
+                )),
+                "CredentialsUnavailable",
+                true,
+            ),
+            (
+                // STS throttled.
+                CredentialsError::provider_error(SdkError::service_error(
+                    AssumeRoleError::generic(meta("Throttling", "Rate exceeded")),
+                    raw(400, &[], ""),
+                )),
+                "CredentialsUnavailable",
+                true,
+            ),
+            (
+                // STS failed.
+                CredentialsError::provider_error(SdkError::service_error(
+                    AssumeRoleError::generic(meta("InternalFailure", "oops")),
+                    raw(500, &[], ""),
+                )),
+                "CredentialsUnavailable",
+                true,
+            ),
+            (
+                // STS rejected the credentials: final, whatever the text says.
+                CredentialsError::provider_error(SdkError::service_error(
+                    AssumeRoleError::generic(meta("AccessDenied", "not authorized")),
+                    raw(403, &[], ""),
+                )),
+                "CredentialsError",
+                false,
+            ),
+        ];
+        for (creds, code, retryable) in cases {
+            let label = format!("{creds:?}");
+            let f = fail(SdkError::dispatch_failure(ConnectorError::other(
+                Box::new(creds),
+                None,
+            )));
+            assert_eq!(
+                (f.error_type, f.code.as_str(), f.retryable),
+                (ErrorType::Connection, code, retryable),
+                "{label}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_throttles_reason_reaches_the_detail_and_the_response_context() {
+        let e = InvokeError::TooManyRequestsException(
+            TooManyRequestsException::builder()
+                .reason(ThrottleReason::ConcurrentInvocationLimitExceeded)
+                .message("Rate Exceeded.")
+                .meta(meta("TooManyRequestsException", "Rate Exceeded."))
+                .build(),
+        );
+        let f = fail(SdkError::service_error(e, raw(429, &[], "")));
+        assert_eq!(
+            f.detail.as_deref(),
+            Some("ConcurrentInvocationLimitExceeded")
+        );
+        assert_eq!(
+            f.response_context.unwrap()["reason"],
+            "ConcurrentInvocationLimitExceeded"
         );
     }
 

@@ -11,6 +11,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::payload::Charset;
 use crate::runtime::{ErrorHandling, RuntimeError};
 
 /// The longest base64 client context Lambda accepts (`X-Amz-Client-Context`).
@@ -66,7 +67,8 @@ pub struct LambdaConfig {
     /// Invocations (or batches) in flight at once for this node.
     #[serde(default = "default_max_concurrency")]
     pub max_concurrency: u32,
-    /// Emit results in the order the messages arrived (a slow message holds later results).
+    /// Emit results in the order the messages arrived (a slow or retrying message holds back
+    /// later results, never later invocations).
     #[serde(default = "yes")]
     pub preserve_order: bool,
     /// `payload`: the `out` body is the decoded response. `record`: it is a Lambda
@@ -115,10 +117,16 @@ pub struct Connection {
     /// How long to wait for a connection to the endpoint, in milliseconds.
     #[serde(default = "default_connect_timeout_ms")]
     pub connect_timeout_ms: u64,
-    /// How long one call may take in all, in milliseconds; set it above the function's own
-    /// timeout for synchronous calls.
+    /// How long one call may take in all, in milliseconds. The default (910 s) is above
+    /// Lambda's longest function timeout (900 s), so a synchronous call is never cut off
+    /// before the function itself would be.
     #[serde(default = "default_invoke_timeout_ms")]
     pub invoke_timeout_ms: u64,
+    /// Retry a call that timed out after its request was sent. Off by default: the function
+    /// may have run (and would run again), so a timeout is final unless the function is
+    /// idempotent and the user says so.
+    #[serde(default)]
+    pub retry_timeouts: bool,
 }
 
 impl Connection {
@@ -186,6 +194,7 @@ impl fmt::Debug for Connection {
             .field("endpoint_url", &self.endpoint_url)
             .field("connect_timeout_ms", &self.connect_timeout_ms)
             .field("invoke_timeout_ms", &self.invoke_timeout_ms)
+            .field("retry_timeouts", &self.retry_timeouts)
             .finish()
     }
 }
@@ -203,6 +212,7 @@ impl Default for Connection {
             endpoint_url: None,
             connect_timeout_ms: default_connect_timeout_ms(),
             invoke_timeout_ms: default_invoke_timeout_ms(),
+            retry_timeouts: false,
         }
     }
 }
@@ -344,7 +354,7 @@ fn default_connect_timeout_ms() -> u64 {
     3100
 }
 fn default_invoke_timeout_ms() -> u64 {
-    60_000
+    910_000
 }
 fn default_max_records() -> u32 {
     10
@@ -389,7 +399,7 @@ impl LambdaConfig {
     pub fn encoded_client_context(&self) -> Option<String> {
         self.client_context
             .as_ref()
-            .map(|ctx| BASE64.encode(serde_json::to_vec(ctx).expect("a JSON object serialises")))
+            .map(|ctx| BASE64.encode(Value::Object(ctx.clone()).to_string()))
     }
 
     /// Checks what the schema cannot. Errors name the offending field's pointer inside the
@@ -406,12 +416,7 @@ impl LambdaConfig {
         if let Err((pointer, message)) = self.connection.check() {
             return Err(err(&pointer, message));
         }
-        if encoding_rs::Encoding::for_label(self.response_charset.trim().as_bytes()).is_none() {
-            return Err(err(
-                "/responseCharset",
-                "not a known charset label (try UTF-8, ISO-8859-1, Shift_JIS, UTF-16LE)".into(),
-            ));
-        }
+        self.charset(node)?;
         if let Some(ctx) = self.encoded_client_context()
             && ctx.len() > MAX_CLIENT_CONTEXT_BYTES
         {
@@ -435,7 +440,56 @@ impl LambdaConfig {
         Ok(())
     }
 
-    /// The qualifier written into `functionName` (`name:alias`, or an ARN's ninth field).
+    /// The response charset, parsed. Labels `encoding_rs` only maps to the `replacement`
+    /// encoding (`iso-2022-kr`, `hz-gb-2312`, …) are refused: they decode nothing.
+    pub fn charset(&self, node: &str) -> Result<Charset, RuntimeError> {
+        Charset::for_label(&self.response_charset).ok_or_else(|| RuntimeError::Config {
+            node: node.to_owned(),
+            pointer: "/responseCharset".to_owned(),
+            message: "not a charset responses can be decoded with (try UTF-8, ISO-8859-1, \
+                      Shift_JIS, UTF-16LE)"
+                .to_owned(),
+        })
+    }
+
+    /// The qualifier a call resolves to: `qualifier`, else the alias in `functionName`.
+    pub fn resolved_qualifier(&self) -> Option<&str> {
+        self.qualifier()
+            .or_else(|| self.name_qualifier().map(|(_, alias)| alias))
+    }
+
+    /// The function's ARN qualified as AWS writes it in Destinations records
+    /// (`…:function:name:QUALIFIER`, `$LATEST` when none), when it is known: `functionName` is
+    /// a full ARN, or a partial one (`account:function:name`) with `connection.region` set.
+    pub fn qualified_arn(&self) -> Option<String> {
+        let name = self.function_name.trim();
+        let parts: Vec<&str> = name.split(':').collect();
+        let base = match parts.as_slice() {
+            ["arn", _, "lambda", _, _, "function", _]
+            | ["arn", _, "lambda", _, _, "function", _, _] => parts[..7].join(":"),
+            [account, "function", function] | [account, "function", function, _] => {
+                let region = self.connection.region.as_deref().map(str::trim)?;
+                if region.is_empty() {
+                    return None;
+                }
+                let partition = if region.starts_with("cn-") {
+                    "aws-cn"
+                } else if region.starts_with("us-gov-") {
+                    "aws-us-gov"
+                } else {
+                    "aws"
+                };
+                format!("arn:{partition}:lambda:{region}:{account}:function:{function}")
+            }
+            _ => return None,
+        };
+        Some(format!(
+            "{base}:{}",
+            self.resolved_qualifier().unwrap_or("$LATEST")
+        ))
+    }
+
+    /// The qualifier written into `functionName` (`name:alias`, or an ARN's eighth field).
     fn name_qualifier(&self) -> Option<(&str, &str)> {
         let name = self.function_name.as_str();
         let parts: Vec<&str> = name.split(':').collect();
@@ -531,6 +585,33 @@ mod tests {
             "functionName": "arn:aws:lambda:us-east-1:123456789012:function:hello",
             "qualifier": "3"}));
         assert!(plain_arn.check("n").is_ok());
+    }
+
+    #[test]
+    fn the_qualified_arn_is_known_for_full_and_partial_arns() {
+        let arn = |v: Value| parse(v).qualified_arn();
+        assert_eq!(
+            arn(json!({"functionName": "arn:aws:lambda:eu-west-1:123456789012:function:f"})),
+            Some("arn:aws:lambda:eu-west-1:123456789012:function:f:$LATEST".into())
+        );
+        assert_eq!(
+            arn(json!({"functionName": "arn:aws:lambda:eu-west-1:123456789012:function:f:PROD"})),
+            Some("arn:aws:lambda:eu-west-1:123456789012:function:f:PROD".into())
+        );
+        assert_eq!(
+            arn(
+                json!({"functionName": "123456789012:function:f", "qualifier": "3",
+                       "connection": {"region": "cn-north-1"}})
+            ),
+            Some("arn:aws-cn:lambda:cn-north-1:123456789012:function:f:3".into())
+        );
+        assert_eq!(
+            arn(json!({"functionName": "123456789012:function:f"})),
+            None
+        );
+        assert_eq!(arn(json!({"functionName": "f:PROD"})), None);
+        let alias = parse(json!({"functionName": "echo:BETA"}));
+        assert_eq!(alias.resolved_qualifier(), Some("BETA"));
     }
 
     #[test]

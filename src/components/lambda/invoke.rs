@@ -1,6 +1,10 @@
 //! One invocation: sends a payload with the node's settings, classifies the result and decodes
-//! the response, attempt after attempt as the error-handling policy allows.
+//! the response, attempt after attempt as the error-handling policy allows. Each attempt holds
+//! one of the node's `maxConcurrency` slots only while the call is in progress ([`Gate`]): a
+//! message waiting for a retry holds none, so other messages keep being invoked.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use aws_sdk_lambda::Client;
@@ -17,6 +21,50 @@ use super::config::{InvocationKind, LambdaConfig};
 use super::payload::{Charset, Success, decode_response};
 use crate::runtime::{Condition, Emitter, ErrorHandling, Failure, FinalFailure, with_retries};
 
+/// The node's invocation slots and how many messages are busy (admitted and not yet past
+/// their first attempt, or inside a retry attempt). The run loop reads input while fewer than
+/// `maxConcurrency` are busy; the semaphore bounds calls in flight.
+#[derive(Debug)]
+pub struct Gate {
+    slots: Arc<tokio::sync::Semaphore>,
+    busy: AtomicUsize,
+    /// Wakes the run loop when a message stops being busy.
+    pub changed: tokio::sync::Notify,
+}
+
+impl Gate {
+    /// A gate with `max` invocation slots.
+    pub fn new(max: usize) -> Arc<Self> {
+        Arc::new(Gate {
+            slots: Arc::new(tokio::sync::Semaphore::new(max)),
+            busy: AtomicUsize::new(0),
+            changed: tokio::sync::Notify::new(),
+        })
+    }
+
+    /// Messages busy now.
+    pub fn busy(&self) -> usize {
+        self.busy.load(Ordering::Acquire)
+    }
+
+    /// Marks one message busy until the guard is dropped.
+    pub fn enter(self: &Arc<Self>) -> Busy {
+        self.busy.fetch_add(1, Ordering::AcqRel);
+        Busy(self.clone())
+    }
+}
+
+/// One busy message (see [`Gate`]).
+#[derive(Debug)]
+pub struct Busy(Arc<Gate>);
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.0.busy.fetch_sub(1, Ordering::AcqRel);
+        self.0.changed.notify_one();
+    }
+}
+
 /// Invokes the node's function.
 #[derive(Debug, Clone)]
 pub struct Invoker {
@@ -27,12 +75,16 @@ pub struct Invoker {
     log_tail: bool,
     client_context: Option<String>,
     charset: Charset,
+    /// The qualifier the call resolves to: `qualifier`, else an alias in `functionName`.
+    reported_qualifier: Option<String>,
+    /// The function's qualified ARN, when known.
+    function_arn: Option<String>,
+    retry_timeouts: bool,
 }
 
 impl Invoker {
-    /// An invoker for `config` using `client`. The config must have passed
-    /// [`LambdaConfig::check`] (so its charset is known).
-    pub fn new(client: Client, config: &LambdaConfig) -> Self {
+    /// An invoker for `config` (with its parsed `charset`) using `client`.
+    pub fn new(client: Client, config: &LambdaConfig, charset: Charset) -> Self {
         Invoker {
             client,
             function_name: config.function_name.trim().to_owned(),
@@ -40,7 +92,10 @@ impl Invoker {
             kind: config.effective_invocation_type(),
             log_tail: config.log_tail,
             client_context: config.encoded_client_context(),
-            charset: Charset::for_label(&config.response_charset).expect("checked at build"),
+            charset,
+            reported_qualifier: config.resolved_qualifier().map(str::to_owned),
+            function_arn: config.qualified_arn(),
+            retry_timeouts: config.connection.retry_timeouts,
         }
     }
 
@@ -50,8 +105,11 @@ impl Invoker {
         failure = failure
             .with_request_context("functionName", self.function_name.clone())
             .with_request_context("invocationType", self.kind.as_str());
-        if let Some(q) = &self.qualifier {
+        if let Some(q) = &self.reported_qualifier {
             failure = failure.with_request_context("qualifier", q.clone());
+        }
+        if let Some(arn) = &self.function_arn {
+            failure = failure.with_request_context("functionArn", arn.clone());
         }
         failure
     }
@@ -65,15 +123,28 @@ impl Invoker {
         }
     }
 
-    /// Invokes with `payload`, retrying as `policy` allows.
+    /// Invokes with `payload`, retrying as `policy` allows. `busy` marks the message busy for
+    /// its first attempt; each attempt takes one of `gate`'s slots for the call only.
     pub async fn invoke(
         &self,
         payload: &Bytes,
         policy: &ErrorHandling,
         emitter: &Emitter,
+        gate: &Arc<Gate>,
+        busy: Busy,
     ) -> Result<Success, FinalFailure> {
+        let mut first = Some(busy);
         let (mut ok, attempts) = with_retries(policy, emitter.abort(), |attempt| {
-            self.attempt(payload, emitter, attempt)
+            let busy = first.take().unwrap_or_else(|| gate.enter());
+            let slots = gate.slots.clone();
+            async move {
+                // The semaphore is never closed, so a permit always comes.
+                let slot = slots.acquire_owned().await.ok();
+                let result = self.attempt(payload, emitter, attempt).await;
+                drop(slot);
+                drop(busy);
+                result
+            }
         })
         .await?;
         ok.attempts = attempts;
@@ -110,7 +181,7 @@ impl Invoker {
         let elapsed = started.elapsed();
         emitter.stats().latency.observe(elapsed);
         let node = &emitter.info().node;
-        let out = classify(result, self.charset).map_err(|f| {
+        let out = classify(result, self.charset, self.retry_timeouts).map_err(|f| {
             tracing::debug!(node = %node, function = %self.function_name, attempt,
                 elapsed_ms = elapsed.as_millis() as u64, code = %f.code, "Lambda call failed.");
             self.with_context(f)
@@ -141,7 +212,8 @@ impl Invoker {
             .map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
         Ok(Success {
             function_name: self.function_name.clone(),
-            qualifier: self.qualifier.clone(),
+            function_arn: self.function_arn.clone(),
+            qualifier: self.reported_qualifier.clone(),
             invocation_type: self.kind.as_str(),
             status: out.status_code(),
             request_id,

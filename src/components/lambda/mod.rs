@@ -3,9 +3,12 @@
 //! the README's LambdaConnector section for every property and what reaches each port.
 //!
 //! The run loop keeps up to `maxConcurrency` invocations (or V2 batches) in flight and reads no
-//! more input than it can have in flight, so a slow function back-pressures upstream. With
-//! `preserveOrder` results leave in input order (a slow message holds later ones back). Every
-//! message that enters leaves through `out` or `error` exactly once.
+//! more input than it can invoke, so a slow function back-pressures upstream. A message waiting
+//! for a retry holds no invocation slot: other messages keep being invoked. With
+//! `preserveOrder` results leave in input order: a slow or retrying message holds back later
+//! *results* (at most [`REORDER_BUFFER`] messages wait behind it; past that the node reads no
+//! more input), never later invocations. Every message that enters leaves through `out` or
+//! `error` exactly once, or is counted as discarded when its error actions route it nowhere.
 
 // `Failure` (the engine's per-message error) is large; it is built at most once per attempt and
 // moved, never copied in a loop, so boxing it would only add noise.
@@ -19,12 +22,14 @@ pub mod control;
 pub mod error;
 pub mod invoke;
 pub mod payload;
+pub mod table;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use aws_sdk_lambda::Client;
 use futures::future::BoxFuture;
-use futures::stream::{FuturesOrdered, FuturesUnordered};
+use futures::stream::FuturesUnordered;
 use futures::{FutureExt as _, StreamExt as _};
 use serde_json::Value;
 
@@ -40,8 +45,12 @@ pub use config::{Connection, LambdaConfig};
 use config::{OutputMode, PayloadFormat};
 pub use control::{AliasSummary, FunctionSummary, Qualifiers, list_functions, list_qualifiers};
 pub use error::LambdaError;
-use invoke::Invoker;
-use payload::{BatchPosition, out_message, request_payload, too_large};
+use invoke::{Busy, Gate, Invoker};
+use payload::{BatchPosition, Charset, out_message, request_payload, too_large};
+
+/// Messages that may wait, besides those being invoked, for a retry or (with `preserveOrder`)
+/// for an earlier message's result. Past that the node reads no more input until they leave.
+pub const REORDER_BUFFER: usize = 256;
 
 /// The LambdaConnector's registry entry.
 pub fn spec() -> ComponentSpec {
@@ -76,6 +85,8 @@ enum ClientSource {
 pub struct LambdaConnector {
     node: String,
     config: LambdaConfig,
+    /// `responseCharset`, parsed once.
+    charset: Charset,
     client: ClientSource,
 }
 
@@ -83,9 +94,11 @@ impl LambdaConnector {
     /// A node with a checked config; its client is built when it starts running.
     pub fn new(node: &str, config: LambdaConfig) -> Result<Self, RuntimeError> {
         config.check(node)?;
+        let charset = config.charset(node)?;
         Ok(LambdaConnector {
             node: node.to_owned(),
             config,
+            charset,
             client: ClientSource::Build(ClientOverrides::default()),
         })
     }
@@ -132,8 +145,8 @@ impl Component for LambdaConnector {
 
 /// The outcome of one input message: its `out` message, or its final failure.
 type Outcome = (Message, Result<Message, FinalFailure>);
-/// One invocation (or one V2 batch) in flight.
-type Job = BoxFuture<'static, Vec<Outcome>>;
+/// One invocation (or one V2 batch) in flight, with its place in the input order.
+type Job = BoxFuture<'static, (u64, Vec<Outcome>)>;
 
 /// What every job shares.
 struct Shared {
@@ -141,6 +154,7 @@ struct Shared {
     /// The invoker, or why there is none (no region, bad endpoint…).
     invoker: Result<Invoker, LambdaError>,
     emitter: Emitter,
+    gate: Arc<Gate>,
 }
 
 impl Shared {
@@ -172,50 +186,38 @@ impl Shared {
     }
 }
 
-/// In-flight jobs, yielding in input order or as they finish.
-enum Jobs {
-    Ordered(FuturesOrdered<Job>),
-    Unordered(FuturesUnordered<Job>),
+/// Finished jobs on their way out: at once, or in input order with `preserveOrder`.
+struct Results {
+    preserve_order: bool,
+    /// The sequence number whose results leave next (`preserveOrder`).
+    next: u64,
+    /// Finished results waiting for an earlier one.
+    held: BTreeMap<u64, Vec<Outcome>>,
 }
 
-impl Jobs {
-    fn new(preserve_order: bool) -> Self {
-        if preserve_order {
-            Jobs::Ordered(FuturesOrdered::new())
-        } else {
-            Jobs::Unordered(FuturesUnordered::new())
+impl Results {
+    /// Takes a finished job; returns what may leave now, in order.
+    fn finish(&mut self, seq: u64, outcomes: Vec<Outcome>) -> Vec<Outcome> {
+        if !self.preserve_order {
+            return outcomes;
         }
-    }
-
-    fn push(&mut self, job: Job) {
-        match self {
-            Jobs::Ordered(j) => j.push_back(job),
-            Jobs::Unordered(j) => j.push(job),
+        self.held.insert(seq, outcomes);
+        let mut ready = Vec::new();
+        while let Some(outcomes) = self.held.remove(&self.next) {
+            ready.extend(outcomes);
+            self.next += 1;
         }
-    }
-
-    fn len(&self) -> usize {
-        match self {
-            Jobs::Ordered(j) => j.len(),
-            Jobs::Unordered(j) => j.len(),
-        }
-    }
-
-    fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    async fn next(&mut self) -> Option<Vec<Outcome>> {
-        match self {
-            Jobs::Ordered(j) => j.next().await,
-            Jobs::Unordered(j) => j.next().await,
-        }
+        ready
     }
 }
 
 /// One message, one invocation.
-fn message_job(shared: Arc<Shared>, input: Message) -> Job {
-    async move {
+fn message_job(shared: Arc<Shared>, seq: u64, input: Message, busy: Busy) -> Job {
+    async move { (seq, message_outcome(&shared, input, busy).await) }.boxed()
+}
+
+async fn message_outcome(shared: &Shared, input: Message, busy: Busy) -> Vec<Outcome> {
+    {
         let invoker = match &shared.invoker {
             Ok(invoker) => invoker,
             Err(e) => {
@@ -241,7 +243,13 @@ fn message_job(shared: Arc<Shared>, input: Message) -> Job {
             Err(f) => return vec![(input, Err(shared.refused(f)))],
         };
         let result = invoker
-            .invoke(&payload, &config.error_handling, &shared.emitter)
+            .invoke(
+                &payload,
+                &config.error_handling,
+                &shared.emitter,
+                &shared.gate,
+                busy,
+            )
             .await;
         let outcome = result.map(|ok| {
             // Only a success record shows the request payload.
@@ -253,71 +261,81 @@ fn message_job(shared: Arc<Shared>, input: Message) -> Job {
         });
         vec![(input, outcome)]
     }
-    .boxed()
 }
 
 /// One V2 batch, one invocation; each message gets its own outcome, in input order.
-fn batch_job(shared: Arc<Shared>, entries: Vec<Entry>) -> Job {
-    async move {
-        let records = entries.iter().filter(|e| e.record.is_ok()).count();
-        let invoker = match &shared.invoker {
-            Ok(invoker) => invoker,
-            Err(e) => {
-                let fin = shared.client_failure(e);
-                return entries
-                    .into_iter()
-                    .map(|e| (e.message, Err(fin.clone())))
-                    .collect();
-            }
-        };
-        let batch_id = crate::message::new_id();
-        let result = if records == 0 {
-            None
-        } else {
-            let payload = batch::payload(&entries);
-            Some(
-                invoker
-                    .invoke(&payload, &shared.config.error_handling, &shared.emitter)
-                    .await,
-            )
-        };
-        let mut index = 0;
-        entries
+fn batch_job(shared: Arc<Shared>, seq: u64, entries: Vec<Entry>, busy: Busy) -> Job {
+    async move { (seq, batch_outcomes(&shared, entries, busy).await) }.boxed()
+}
+
+async fn batch_outcomes(shared: &Shared, entries: Vec<Entry>, busy: Busy) -> Vec<Outcome> {
+    let records = entries.iter().filter(|e| e.record.is_ok()).count();
+    let invoker = match &shared.invoker {
+        Ok(invoker) => invoker,
+        Err(e) => {
+            let fin = shared.client_failure(e);
+            return entries
+                .into_iter()
+                .map(|e| (e.message, Err(fin.clone())))
+                .collect();
+        }
+    };
+    if records == 0 {
+        // Every message was refused before any call: nothing to send.
+        return entries
             .into_iter()
-            .map(|entry| {
-                let (record, _) = match entry.record {
-                    Ok(r) => r,
-                    Err(f) => return (entry.message, Err(shared.refused(f))),
-                };
-                let position = BatchPosition {
-                    batch_id: batch_id.clone(),
-                    size: records,
-                    index,
-                };
-                index += 1;
-                let outcome = match result.as_ref().expect("a batch with records was sent") {
-                    Ok(ok) => Ok(out_message(
-                        &entry.message,
-                        ok,
-                        shared.config.output_mode,
-                        record,
-                        Some(&position),
-                    )),
-                    Err(fin) => {
-                        let mut fin = fin.clone();
-                        fin.failure = fin
-                            .failure
-                            .with_request_context("batchId", position.batch_id.clone())
-                            .with_request_context("batchSize", position.size)
-                            .with_request_context("batchIndex", position.index);
-                        Err(fin)
-                    }
-                };
-                (entry.message, outcome)
+            .filter_map(|e| match e.record {
+                Err(f) => Some((e.message, Err(shared.refused(f)))),
+                Ok(_) => None,
             })
-            .collect()
+            .collect();
     }
-    .boxed()
+    let batch_id = crate::message::new_id();
+    let payload = batch::payload(&entries);
+    let result = invoker
+        .invoke(
+            &payload,
+            &shared.config.error_handling,
+            &shared.emitter,
+            &shared.gate,
+            busy,
+        )
+        .await;
+    let mut index = 0;
+    entries
+        .into_iter()
+        .map(|entry| {
+            let (record, _) = match entry.record {
+                Ok(r) => r,
+                Err(f) => return (entry.message, Err(shared.refused(f))),
+            };
+            let position = BatchPosition {
+                batch_id: batch_id.clone(),
+                size: records,
+                index,
+            };
+            index += 1;
+            let outcome = match &result {
+                Ok(ok) => Ok(out_message(
+                    &entry.message,
+                    ok,
+                    shared.config.output_mode,
+                    record,
+                    Some(&position),
+                )),
+                Err(fin) => {
+                    let mut fin = fin.clone();
+                    fin.failure = fin
+                        .failure
+                        .with_request_context("batchId", position.batch_id.clone())
+                        .with_request_context("batchSize", position.size)
+                        .with_request_context("batchIndex", position.index);
+                    Err(fin)
+                }
+            };
+            (entry.message, outcome)
+        })
+        .collect()
 }
 
 impl LambdaConnector {
@@ -330,8 +348,9 @@ impl LambdaConnector {
                 client::build_client(&self.config.connection, &overrides).await
             }
         };
+        let charset = self.charset;
         let invoker = client
-            .map(|c| Invoker::new(c, &self.config))
+            .map(|c| Invoker::new(c, &self.config, charset))
             .map_err(|e| e.for_node(&node));
         if let Err(e) = &invoker {
             tracing::error!(node = %node, code = e.code(),
@@ -340,26 +359,37 @@ impl LambdaConnector {
         let max = self.config.max_concurrency.max(1) as usize;
         let mut batcher =
             (self.config.payload_format == PayloadFormat::V2).then(|| Batcher::new(&self.config));
+        let gate = Gate::new(max);
         let shared = Arc::new(Shared {
             config: self.config,
             invoker,
             emitter: emitter.clone(),
+            gate: gate.clone(),
         });
-        let mut jobs = Jobs::new(shared.config.preserve_order);
+        let mut jobs: FuturesUnordered<Job> = FuturesUnordered::new();
+        let mut results = Results {
+            preserve_order: shared.config.preserve_order,
+            next: 0,
+            held: BTreeMap::new(),
+        };
+        let mut seq: u64 = 0;
         let mut input_open = true;
         let mut stop: Option<String> = None;
         loop {
             let reading = input_open && stop.is_none();
+            // Room for one more invocation, and for one more message waiting behind others.
+            let room = gate.busy() < max && jobs.len() + results.held.len() < max + REORDER_BUFFER;
             // Send a batch whose trigger fired (or every waiting one once reading is over).
             if let Some(b) = batcher.as_mut()
                 && !b.is_empty()
-                && jobs.len() < max
+                && room
                 && (b.is_full()
                     || !reading
                     || b.deadline()
                         .is_some_and(|d| d <= tokio::time::Instant::now()))
             {
-                jobs.push(batch_job(shared.clone(), b.take()));
+                jobs.push(batch_job(shared.clone(), seq, b.take(), gate.enter()));
+                seq += 1;
                 continue;
             }
             let batch_waiting = batcher.as_ref().is_some_and(|b| !b.is_empty());
@@ -368,17 +398,14 @@ impl LambdaConnector {
             }
             let can_read = reading
                 && match &batcher {
-                    None => jobs.len() < max,
+                    None => room,
                     Some(b) => !b.is_full(),
                 };
-            let deadline = batcher
-                .as_ref()
-                .and_then(|b| b.deadline())
-                .filter(|_| jobs.len() < max);
+            let deadline = batcher.as_ref().and_then(|b| b.deadline()).filter(|_| room);
             tokio::select! {
                 biased;
-                Some(outcomes) = jobs.next(), if !jobs.is_empty() => {
-                    for (input, result) in outcomes {
+                Some((done, outcomes)) = jobs.next(), if !jobs.is_empty() => {
+                    for (input, result) in results.finish(done, outcomes) {
                         match result {
                             Ok(out) => {
                                 let _ = emitter.emit(OUT, out).await;
@@ -399,12 +426,17 @@ impl LambdaConnector {
                         }
                     }
                 }
+                // A message went from busy to waiting for a retry: maybe room for more.
+                _ = gate.changed.notified() => {}
                 _ = sleep_until(deadline), if deadline.is_some() => {}
                 message = ctx.recv(), if can_read => match message {
                     None => input_open = false,
                     Some(message) => match batcher.as_mut() {
                         Some(b) => b.push(message),
-                        None => jobs.push(message_job(shared.clone(), message)),
+                        None => {
+                            jobs.push(message_job(shared.clone(), seq, message, gate.enter()));
+                            seq += 1;
+                        }
                     },
                 },
             }

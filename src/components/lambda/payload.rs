@@ -128,9 +128,7 @@ pub fn request_payload(msg: &Message, payload_is_json: bool) -> Result<Bytes, Fa
         Ok(msg.body.clone())
     } else {
         let text = body_as_string(msg);
-        Ok(Bytes::from(
-            serde_json::to_vec(&text).expect("a string serialises"),
-        ))
+        Ok(Bytes::from(Value::String(text).to_string()))
     }
 }
 
@@ -181,6 +179,8 @@ pub fn too_large(size: usize, limit: u64, invocation_type: &str) -> Failure {
 pub struct Success {
     /// The function name as configured.
     pub function_name: String,
+    /// The qualified function ARN, when known ([`super::config::LambdaConfig::qualified_arn`]).
+    pub function_arn: Option<String>,
     /// The qualifier, when one was sent.
     pub qualifier: Option<String>,
     /// `RequestResponse`, `Event` or `DryRun`.
@@ -239,13 +239,17 @@ pub fn out_message(
         }
         (Some(decoded), OutputMode::Record) => {
             let mut request_context = Map::new();
+            request_context.insert("requestId".into(), json!(ok.request_id));
+            if let Some(arn) = &ok.function_arn {
+                request_context.insert("functionArn".into(), json!(arn));
+            }
+            request_context.insert("condition".into(), json!("Success"));
+            request_context.insert("approximateInvokeCount".into(), json!(ok.attempts));
             request_context.insert("functionName".into(), json!(ok.function_name));
             if let Some(q) = &ok.qualifier {
                 request_context.insert("qualifier".into(), json!(q));
             }
             request_context.insert("invocationType".into(), json!(ok.invocation_type));
-            request_context.insert("requestId".into(), json!(ok.request_id));
-            request_context.insert("approximateInvokeCount".into(), json!(ok.attempts));
             if let Some(b) = batch {
                 request_context.insert("batchId".into(), json!(b.batch_id));
                 request_context.insert("batchSize".into(), json!(b.size));
@@ -259,7 +263,6 @@ pub fn out_message(
             let record = json!({
                 "version": "1.0",
                 "timestamp": format_time(&chrono::Utc::now()),
-                "condition": "Success",
                 "requestContext": request_context,
                 "responseContext": response_context,
                 "requestPayload": request_payload,
@@ -423,6 +426,7 @@ mod tests {
     fn success(response: Option<Decoded>) -> Success {
         Success {
             function_name: "hello".into(),
+            function_arn: None,
             qualifier: Some("PROD".into()),
             invocation_type: "RequestResponse",
             status: 200,
@@ -477,7 +481,7 @@ mod tests {
         );
         let r = out.body_json().unwrap();
         assert_eq!(r["version"], "1.0");
-        assert_eq!(r["condition"], "Success");
+        assert_eq!(r["requestContext"]["condition"], "Success");
         assert_eq!(r["requestContext"]["requestId"], "req-1");
         assert_eq!(r["requestContext"]["approximateInvokeCount"], 2);
         assert_eq!(r["requestContext"]["qualifier"], "PROD");
