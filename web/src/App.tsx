@@ -16,7 +16,7 @@ import { currentSnapshot, editorReducer, emptyEditor, isDirty, toFlowDocument } 
 import { issueCount, issuesFromDetails } from './lib/issues';
 import { flowIdProblem } from './lib/ids';
 import { parseFlowDocument } from './lib/model';
-import { initialRuntime, parseFlowEvent, runtimeReducer } from './lib/runtime';
+import { initialRuntime, parseFlowEvent, runtimeReducer, SSE_EVENTS } from './lib/runtime';
 import { stripWriteOnly } from './lib/schema';
 
 type DialogState =
@@ -294,11 +294,15 @@ export function App() {
     es.onerror = () => {
       if (offlineTimer === undefined) offlineTimer = window.setTimeout(() => rdispatch({ type: 'connected', connected: false }), 5000);
     };
-    for (const name of ['status', 'message', 'error', 'flow']) {
+    for (const name of SSE_EVENTS) {
       es.addEventListener(name, (ev) => {
         const parsed = parseFlowEvent(name, (ev as MessageEvent<string>).data);
         if (parsed) rdispatch({ type: 'event', event: parsed });
-        if (parsed?.kind === 'flow') void refreshFlows();
+        if (parsed?.kind === 'flow') {
+          void refreshFlows();
+          // a new run starts with empty Displays: read what it has already (sendOnStart)
+          if (parsed.data.state === 'running') void sync();
+        }
       });
     }
     return () => {

@@ -116,7 +116,7 @@ describe('secret (writeOnly) fields', () => {
     await waitFor(() => expect(onConfig).toHaveBeenCalled());
     expect((onConfig.mock.lastCall![0] as { connection: JsonObject }).connection.secretKey).toBe('n3w');
     fireEvent.change(input, { target: { value: '' } });
-    await waitFor(() => expect((onConfig.mock.lastCall![0] as { connection: JsonObject }).connection.secretKey).toBeUndefined());
+    await waitFor(() => expect((onConfig.mock.lastCall![0] as { connection?: JsonObject }).connection?.secretKey).toBeUndefined());
   });
 
   it('offers to remove a stored secret', async () => {

@@ -2,7 +2,7 @@
 // uiSchema as served by the API, with the Lambda pickers, secret fields, the server's validation
 // errors on their fields, and a Test button running the component on one message.
 import Form from '@rjsf/core';
-import type { RegistryWidgetsType, RJSFSchema, UiSchema, ValidatorType } from '@rjsf/utils';
+import { getDefaultFormState, type RegistryWidgetsType, type RJSFSchema, type UiSchema, type ValidatorType } from '@rjsf/utils';
 import { customizeValidator } from '@rjsf/validator-ajv8';
 import Ajv2020 from 'ajv/dist/2020';
 import { Fragment, useMemo, useState } from 'react';
@@ -12,6 +12,7 @@ import { errorSchemaFor, issuesFromDetails, pointerLabel, type NodeIssue } from 
 import { checkJson, isJsonContentType } from '../lib/message';
 import { parsePointer } from '../lib/pointer';
 import { dropHiddenFields, writeOnlyPointers } from '../lib/schema';
+import { applyEdit, formSchema } from '../lib/sheetData';
 import { MessageView } from './MessageView';
 import { LambdaFunctionWidget, LambdaQualifierWidget } from './widgets/LambdaWidgets';
 import { SecretWidget } from './widgets/SecretWidget';
@@ -66,6 +67,7 @@ interface PropertySheetProps {
 export function PropertySheet(props: PropertySheetProps) {
   const { descriptor, nodeId, flowId, config, secretsSet, secretsClear, issues, disabled, onChange, onClearSecret } = props;
   const uiSchema = useMemo(() => withSecretWidgets(descriptor.schema, descriptor.uiSchema), [descriptor]);
+  const schema = useMemo(() => formSchema(descriptor.schema) as RJSFSchema, [descriptor]);
   const [testIssues, setTestIssues] = useState<NodeIssue[]>([]);
   const allIssues = useMemo(() => [...issues, ...testIssues], [issues, testIssues]);
   const extraErrors = useMemo(() => errorSchemaFor(allIssues), [allIssues]);
@@ -101,7 +103,7 @@ export function PropertySheet(props: PropertySheetProps) {
       <Form
         key={`${nodeId}:${descriptor.type}`}
         className="lf-form"
-        schema={descriptor.schema as RJSFSchema}
+        schema={schema}
         uiSchema={uiSchema}
         formData={config}
         validator={validatorFor(descriptor.type)}
@@ -119,8 +121,11 @@ export function PropertySheet(props: PropertySheetProps) {
           // only a user's edit changes the flow, so opening a sheet never makes it "unsaved".
           if (fieldId === undefined) return;
           setTestIssues([]);
-          const data = (e.formData ?? {}) as JsonObject;
-          onChange(dropHiddenFields(validatorFor(descriptor.type), descriptor.schema as RJSFSchema, data));
+          // only what the user changed is written: the server applies the defaults the form shows
+          const validator = validatorFor(descriptor.type);
+          const shown = (getDefaultFormState(validator, schema, config, schema) ?? {}) as JsonObject;
+          const next = applyEdit(schema as JsonObject, config, shown, (e.formData ?? {}) as JsonObject);
+          onChange(dropHiddenFields(validator, schema, next));
         }}
       >
         <Fragment />

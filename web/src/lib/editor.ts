@@ -4,7 +4,7 @@ import { applyEdgeChanges, applyNodeChanges, type Connection, type EdgeChange, t
 import type { FlowDocument, JsonObject, Position } from '../api/types';
 import { emptyHistory, record, redo, seal, undo, type History, type RecordOptions } from './history';
 import { defaultNodeName, nextNodeId, nextRouteId } from './ids';
-import { noIssues, pruneChanged, type Issues } from './issues';
+import { noIssues, pruneChanged, pruneRestored, type Issues } from './issues';
 import {
   edgeClassName,
   fingerprint,
@@ -233,7 +233,8 @@ export function editorReducer(s: EditorState, a: EditorAction): EditorState {
       const step = a.type === 'undo' ? undo(s.history, current, sameSnapshot) : redo(s.history, current, sameSnapshot);
       if (!step) return s;
       const { nodes, edges } = restoreSnapshot(step.snapshot, s.nodes, s.edges);
-      return { ...s, meta: step.snapshot.meta, nodes, edges, history: step.history, dragging: false };
+      const issues = pruneRestored(s.issues, s.nodes, nodes, s.edges, edges);
+      return { ...s, meta: step.snapshot.meta, nodes, edges, issues, history: step.history, dragging: false };
     }
 
     case 'saved': {
