@@ -221,7 +221,7 @@ describe('Test button', () => {
       }),
     );
     render(<Harness initial={{ functionName: 'hello' }} />);
-    await userEvent.click(screen.getByTestId('test-toggle'));
+    // the LambdaConnector's Test panel is open at the top of its sheet
     await userEvent.click(screen.getByTestId('test-run'));
     const results = await screen.findByTestId('test-results');
     expect(within(results).getByText('"Hello, World!"')).toBeTruthy();
@@ -234,7 +234,6 @@ describe('Test button', () => {
       vi.fn(async () => new Response(JSON.stringify({ error: 'config is invalid', details: [{ node: null, pointer: '/config/maxConcurrency', message: 'too small' }] }), { status: 422 })),
     );
     render(<Harness initial={{ functionName: 'hello', maxConcurrency: 0 }} />);
-    await userEvent.click(screen.getByTestId('test-toggle'));
     await userEvent.click(screen.getByTestId('test-run'));
     await waitFor(() => expect(within(fieldGroup('Max concurrency')).getByText('too small')).toBeTruthy());
   });

@@ -14,6 +14,7 @@ import { parsePointer } from '../lib/pointer';
 import { dropHiddenFields, writeOnlyPointers } from '../lib/schema';
 import { applyEdit, formSchema } from '../lib/sheetData';
 import { MessageView } from './MessageView';
+import { GroupedObjectTemplate } from './sheet/GroupedObjectTemplate';
 import { LambdaFunctionWidget, LambdaQualifierWidget } from './widgets/LambdaWidgets';
 import { SecretWidget } from './widgets/SecretWidget';
 import { ID_PREFIX, ID_SEPARATOR, widgetIdFromPointer, type SheetContext } from './widgets/sheetContext';
@@ -24,6 +25,8 @@ export const widgets: RegistryWidgetsType = {
   password: SecretWidget,
   PasswordWidget: SecretWidget,
 };
+
+const templates = { ObjectFieldTemplate: GroupedObjectTemplate };
 
 const validators = new Map<string, ValidatorType>();
 
@@ -76,6 +79,8 @@ export function PropertySheet(props: PropertySheetProps) {
 
   const focusField = (pointer: string) => {
     const el = document.getElementById(widgetIdFromPointer(pointer));
+    // a field inside a closed group: open the groups around it first
+    for (let d = el?.closest('details'); d; d = d.parentElement?.closest('details')) d.open = true;
     el?.focus();
   };
 
@@ -100,6 +105,16 @@ export function PropertySheet(props: PropertySheetProps) {
           </ul>
         </div>
       )}
+      <TestPanel
+        descriptor={descriptor}
+        config={config}
+        nodeId={nodeId}
+        flowId={flowId}
+        onIssues={(details) => {
+          const mapped = issuesFromDetails(details, { nodes: [{ id: nodeId, type: descriptor.type, name: nodeId, position: { x: 0, y: 0 }, config }], edges: [] }, { config: nodeId });
+          setTestIssues(mapped.byNode[nodeId] ?? []);
+        }}
+      />
       <Form
         key={`${nodeId}:${descriptor.type}`}
         className="lf-form"
@@ -108,6 +123,7 @@ export function PropertySheet(props: PropertySheetProps) {
         formData={config}
         validator={validatorFor(descriptor.type)}
         widgets={widgets}
+        templates={templates}
         formContext={formContext}
         idPrefix={ID_PREFIX}
         idSeparator={ID_SEPARATOR}
@@ -130,16 +146,6 @@ export function PropertySheet(props: PropertySheetProps) {
       >
         <Fragment />
       </Form>
-      <TestPanel
-        descriptor={descriptor}
-        config={config}
-        nodeId={nodeId}
-        flowId={flowId}
-        onIssues={(details) => {
-          const mapped = issuesFromDetails(details, { nodes: [{ id: nodeId, type: descriptor.type, name: nodeId, position: { x: 0, y: 0 }, config }], edges: [] }, { config: nodeId });
-          setTestIssues(mapped.byNode[nodeId] ?? []);
-        }}
-      />
     </div>
   );
 }
@@ -153,7 +159,7 @@ interface TestPanelProps {
 }
 
 function TestPanel({ descriptor, config, nodeId, flowId, onIssues }: TestPanelProps) {
-  const [open, setOpen] = useState(false);
+  const [open, setOpen] = useState(descriptor.type === 'lambda');
   const [body, setBody] = useState('{"name": "World"}');
   const [contentType, setContentType] = useState('application/json');
   const [running, setRunning] = useState(false);
@@ -192,14 +198,14 @@ function TestPanel({ descriptor, config, nodeId, flowId, onIssues }: TestPanelPr
       </button>
       {open && (
         <div className="lf-test-body">
-          <p className="lf-note">Runs this {descriptor.title} once, with the configuration above, on the message below. The flow need not be saved or running.</p>
+          <p className="lf-note">Runs this {descriptor.title} once, with the configuration below, on this message. The flow need not be saved or running.</p>
           <label className="lf-field">
             <span>Content type</span>
             <input className="lf-input lf-mono" value={contentType} onChange={(e) => setContentType(e.target.value)} list="lf-content-types" />
           </label>
           <label className="lf-field">
             <span>Body</span>
-            <textarea className={`lf-input lf-code-input${jsonProblem ? ' is-invalid' : ''}`} rows={4} value={body} onChange={(e) => setBody(e.target.value)} spellCheck={false} data-testid="test-body" />
+            <textarea className={`lf-input lf-code-input${jsonProblem ? ' is-invalid' : ''}`} rows={2} value={body} onChange={(e) => setBody(e.target.value)} spellCheck={false} data-testid="test-body" />
           </label>
           {jsonProblem && <p className="lf-note lf-note--error">Not valid JSON: {jsonProblem.message}</p>}
           <div className="lf-row">

@@ -54,7 +54,7 @@ function withoutDefaults(root: Schema, schema: Schema, depth: number): Schema {
 
 /** `schema` with `value` as its default, pushed down onto its members. */
 function withDefault(root: Schema, schema: Schema, value: Json, depth: number): Schema {
-  const s = { ...resolveRef(root, schema), default: clone(value) };
+  const s: Schema = { ...resolveRef(root, schema), default: clone(value) };
   if (isObj(value) && isObj(s.properties) && depth < 12) {
     const props: JsonObject = {};
     for (const [k, sub] of Object.entries(s.properties)) {
