@@ -18,6 +18,8 @@ import { flowIdProblem } from './lib/ids';
 import { parseFlowDocument } from './lib/model';
 import { initialRuntime, parseFlowEvent, runtimeReducer, SSE_EVENTS } from './lib/runtime';
 import { stripWriteOnly } from './lib/schema';
+import { deployDiff } from './lib/deploy';
+import { useDeployed } from './stores/useDeployed';
 
 type DialogState =
   | { kind: 'conflict'; status: number }
@@ -68,13 +70,14 @@ export function App() {
   const [tab, setTab] = useState<InspectorTab>('properties');
   const [dialog, setDialog] = useState<DialogState | null>(null);
   const [toasts, setToasts] = useState<Toast[]>([]);
-  const [busy, setBusy] = useState<null | 'saving' | 'starting' | 'stopping' | 'loading'>(null);
+  const [busy, setBusy] = useState<null | 'saving' | 'starting' | 'stopping' | 'loading' | 'deploying'>(null);
   const [sidebarOpen, setSidebarOpen] = useState(() => typeof window === 'undefined' || window.innerWidth > 860);
   const nameRef = useRef<HTMLInputElement>(null);
   const fileRef = useRef<HTMLInputElement>(null);
   const toastSeq = useRef(0);
 
   const byType = useMemo(() => new Map(components.map((c) => [c.type, c])), [components]);
+  const { deployed, refresh: refreshDeployed, forget: forgetDeployed } = useDeployed(editor.meta.id);
   const open = editor.meta.id !== '';
   const onServer = editor.savedFingerprint !== '' || editor.rev !== undefined;
   const dirty = open && isDirty(editor);
@@ -204,27 +207,6 @@ export function App() {
     [open, editor, toast, refreshFlows, applyIssues, handleAuth],
   );
 
-  const start = useCallback(async () => {
-    if (!open) return;
-    if (dirty || !onServer) {
-      const ok = await save({ quiet: true });
-      if (!ok) return;
-    }
-    setBusy('starting');
-    try {
-      const asOf = runtimeRef.current.seq;
-      const status = await api.start(editor.meta.id);
-      rdispatch({ type: 'status', status, asOf });
-      void refreshFlows();
-    } catch (e) {
-      handleAuth(e);
-      if (e instanceof ApiError && e.status === 422) applyIssues(e, toFlowDocument(editor), 'Not started');
-      else toast('error', `Not started: ${describeError(e)}`);
-    } finally {
-      setBusy(null);
-    }
-  }, [open, dirty, onServer, save, editor, toast, refreshFlows, applyIssues, handleAuth]);
-
   const stop = useCallback(async () => {
     setBusy('stopping');
     try {
@@ -239,6 +221,43 @@ export function App() {
       setBusy(null);
     }
   }, [editor.meta.id, toast, refreshFlows, handleAuth]);
+
+  /** The Feeder card's one-click Send: its default message, once (Node-RED's inject button). */
+  const sendDefault = useCallback(
+    async (nodeId: string) => {
+      try {
+        await api.send(editor.meta.id, nodeId, { count: 1 });
+      } catch (e) {
+        handleAuth(e);
+        toast('error', `Not sent: ${describeError(e)}`);
+      }
+    },
+    [editor.meta.id, toast, handleAuth],
+  );
+
+  /** Deploy, as Node-RED's: save, then start the saved version or restart a run of an older one. */
+  const deploy = useCallback(async () => {
+    if (!open) return;
+    if (dirty || !onServer) {
+      const ok = await save({ quiet: true });
+      if (!ok) return;
+    }
+    setBusy('deploying');
+    try {
+      const asOf = runtimeRef.current.seq;
+      const answer = await api.deploy(editor.meta.id);
+      rdispatch({ type: 'status', status: answer.status, asOf });
+      await refreshDeployed();
+      toast('ok', answer.unchanged ? 'Deployed: the running flow is already this version.' : answer.restarted ? 'Deployed: the flow restarted with your changes.' : 'Deployed: the flow runs.');
+      void refreshFlows();
+    } catch (e) {
+      handleAuth(e);
+      if (e instanceof ApiError && e.status === 422) applyIssues(e, toFlowDocument(editor), 'Not deployed');
+      else toast('error', `Not deployed: ${describeError(e)}`);
+    } finally {
+      setBusy(null);
+    }
+  }, [open, dirty, onServer, save, editor, toast, refreshFlows, applyIssues, handleAuth, refreshDeployed]);
 
   // ---- live events ---------------------------------------------------------------------------
   const flowId = editor.meta.id;
@@ -265,6 +284,7 @@ export function App() {
     let closed = false;
     const es = new EventSource(api.eventsUrl(flowId));
     const sync = async () => {
+      void refreshDeployed();
       try {
         const asOf = runtimeRef.current.seq;
         const status = await api.status(flowId);
@@ -300,6 +320,7 @@ export function App() {
         if (parsed) rdispatch({ type: 'event', event: parsed });
         if (parsed?.kind === 'flow') {
           void refreshFlows();
+          void refreshDeployed();
           // a new run starts with empty Displays: read what it has already (sendOnStart)
           if (parsed.data.state === 'running') void sync();
         }
@@ -311,7 +332,8 @@ export function App() {
       es.close();
       rdispatch({ type: 'connected', connected: false });
     };
-  }, [flowId, onServer, refreshFlows]);
+  }, [flowId, onServer, refreshFlows, refreshDeployed]);
+  useEffect(() => forgetDeployed(), [flowId, forgetDeployed]);
 
   // ---- flows ---------------------------------------------------------------------------------
   const createFlow = useCallback(
@@ -467,7 +489,13 @@ export function App() {
     return () => window.removeEventListener('beforeunload', onBeforeUnload);
   }, [dirty]);
 
-  const ctx: DesignerContextValue = useMemo(() => ({ components: byType, runtime, issues: editor.issues, inspect }), [byType, runtime, editor.issues, inspect]);
+  const diff = useMemo(() => deployDiff(toFlowDocument(editor), running ? deployed : null), [editor, running, deployed]);
+  const deployedIds = useMemo(() => new Set((deployed?.nodes ?? []).map((n) => n.id)), [deployed]);
+  const pending = diff.changed.size + diff.removed.length;
+  const ctx: DesignerContextValue = useMemo(
+    () => ({ components: byType, runtime, issues: editor.issues, inspect, changed: diff.changed, deployed: deployedIds, sendDefault }),
+    [byType, runtime, editor.issues, inspect, diff.changed, deployedIds, sendDefault],
+  );
 
   const snapshotNodes = currentSnapshot(editor).nodes.length;
   const currentSummary = flows?.find((f) => f.id === editor.meta.id);
@@ -510,13 +538,24 @@ export function App() {
               {busy === 'saving' ? 'Saving…' : 'Save'}
             </button>
             <span className="lf-toolbar-sep" />
-            {running ? (
+            <button
+              type="button"
+              className={`lf-btn lf-btn--go${pending > 0 || !running ? ' lf-btn--attention' : ''}`}
+              onClick={() => void deploy()}
+              disabled={!open || snapshotNodes === 0 || busy === 'deploying' || busy === 'saving'}
+              data-testid="deploy"
+              title={running ? (pending > 0 ? `${pending} node${pending === 1 ? '' : 's'} differ from the running version: save and restart the flow with them` : 'Save and apply to the running flow') : 'Save and start the flow'}
+            >
+              ▶ {busy === 'deploying' ? 'Deploying…' : 'Deploy'}
+              {running && pending > 0 && (
+                <span className="lf-count" data-testid="deploy-pending">
+                  {pending}
+                </span>
+              )}
+            </button>
+            {running && (
               <button type="button" className="lf-btn lf-btn--stop" onClick={() => void stop()} disabled={busy === 'stopping'} data-testid="stop">
                 ■ Stop
-              </button>
-            ) : (
-              <button type="button" className="lf-btn lf-btn--go" onClick={() => void start()} disabled={!open || snapshotNodes === 0 || busy === 'starting'} data-testid="start" title={dirty ? 'Saves, then starts' : 'Start the flow'}>
-                ▶ {busy === 'starting' ? 'Starting…' : dirty || !onServer ? 'Save & start' : 'Start'}
               </button>
             )}
             <span className={`lf-run-state lf-run-state--${runtime.flowState}`} data-testid="flow-state" title={runtime.connected ? 'Live updates connected' : 'Live updates not connected'}>
@@ -617,7 +656,7 @@ export function App() {
             onConfig={(config) => dispatch({ type: 'setConfig', nodeId: inspected.id, config })}
             onClearSecret={(pointer, clear) => dispatch({ type: 'clearSecret', nodeId: inspected.id, pointer, clear })}
             onClose={() => dispatch({ type: 'select', nodeIds: [] })}
-            onStart={() => void start()}
+            onStart={() => void deploy()}
             onClearMessages={() => {
               rdispatch({ type: 'clear', node: inspected.id });
               if (onServer && editor.serverNodes.includes(inspected.id)) api.clearMessages(editor.meta.id, inspected.id).catch((e) => toast('error', `Not cleared: ${describeError(e)}`));
