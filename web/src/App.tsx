@@ -5,7 +5,7 @@ import { useReactFlow } from '@xyflow/react';
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
 import { ApiError, api, describeError, setToken } from './api/client';
 import type { ComponentDescriptor, FlowDocument, FlowSummary, Json, JsonObject } from './api/types';
-import { Canvas } from './components/Canvas';
+import { Canvas, DND_MIME } from './components/Canvas';
 import { Dialog } from './components/Dialog';
 import { FlowsPanel, NewFlowForm } from './components/FlowsPanel';
 import { Inspector } from './components/Inspector';
@@ -19,6 +19,7 @@ import { parseFlowDocument } from './lib/model';
 import { initialRuntime, parseFlowEvent, runtimeReducer, SSE_EVENTS } from './lib/runtime';
 import { stripWriteOnly } from './lib/schema';
 import { deployDiff } from './lib/deploy';
+import { fragmentOf, type Fragment } from './lib/clipboard';
 import { useDeployed } from './stores/useDeployed';
 
 type DialogState =
@@ -75,8 +76,27 @@ export function App() {
   const nameRef = useRef<HTMLInputElement>(null);
   const fileRef = useRef<HTMLInputElement>(null);
   const toastSeq = useRef(0);
+  // while a component is dragged from the palette the sheet steps aside: every drop lands on the canvas
+  const [paletteDrag, setPaletteDrag] = useState(false);
+  useEffect(() => {
+    const start = (e: DragEvent) => {
+      if (e.dataTransfer?.types.includes(DND_MIME)) setPaletteDrag(true);
+    };
+    const end = () => setPaletteDrag(false);
+    document.addEventListener('dragstart', start);
+    document.addEventListener('dragend', end);
+    document.addEventListener('drop', end);
+    return () => {
+      document.removeEventListener('dragstart', start);
+      document.removeEventListener('dragend', end);
+      document.removeEventListener('drop', end);
+    };
+  }, []);
+  const clipboard = useRef<{ fragment: Fragment; pasted: number } | null>(null);
 
   const byType = useMemo(() => new Map(components.map((c) => [c.type, c])), [components]);
+  const editorRef = useRef(editor);
+  editorRef.current = editor;
   const { deployed, refresh: refreshDeployed, forget: forgetDeployed } = useDeployed(editor.meta.id);
   const open = editor.meta.id !== '';
   const onServer = editor.savedFingerprint !== '' || editor.rev !== undefined;
@@ -378,7 +398,12 @@ export function App() {
   );
 
   const exportFlow = useCallback(() => {
-    const doc = exportDocument(toFlowDocument(editor), byType);
+    const whole = toFlowDocument(editor);
+    const picked = editor.nodes.filter((n) => n.selected).map((n) => n.id);
+    // with some nodes selected, Export downloads those (and the routes between them)
+    const partial = picked.length > 0 && picked.length < whole.nodes.length;
+    const source = partial ? { ...whole, id: `${whole.id}-selection`, name: `${whole.name} (selection)`, ...fragmentOf(whole, new Set(picked)) } : whole;
+    const doc = exportDocument(source, byType);
     const blob = new Blob([JSON.stringify(doc, null, 2) + '\n'], { type: 'application/json' });
     const url = URL.createObjectURL(blob);
     const a = document.createElement('a');
@@ -475,11 +500,28 @@ export function App() {
         window.setTimeout(() => nameRef.current?.select(), 0);
       } else if (e.key === 'Escape' && selectedNodes.length > 0) {
         dispatch({ type: 'select', nodeIds: [] });
+      } else if (open && mod && key === 'a') {
+        e.preventDefault();
+        dispatch({ type: 'selectAll' });
+      } else if (open && mod && (key === 'c' || key === 'd') && selectedNodes.length > 0) {
+        e.preventDefault();
+        const piece = fragmentOf(toFlowDocument(editorRef.current), new Set(selectedNodes.map((n) => n.id)));
+        if (key === 'd') {
+          dispatch({ type: 'paste', fragment: piece, offset: 40 });
+          return;
+        }
+        clipboard.current = { fragment: piece, pasted: 0 };
+        void navigator.clipboard?.writeText(JSON.stringify(piece, null, 2)).catch(() => undefined);
+        toast('info', `Copied ${piece.nodes.length} node${piece.nodes.length === 1 ? '' : 's'}.`);
+      } else if (open && mod && key === 'v' && clipboard.current) {
+        e.preventDefault();
+        clipboard.current.pasted += 1;
+        dispatch({ type: 'paste', fragment: clipboard.current.fragment, offset: 40 * clipboard.current.pasted });
       }
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [open, save, dialog, inspected, selectedNodes.length]);
+  }, [open, save, dialog, inspected, selectedNodes, toast]);
 
   useEffect(() => {
     const onBeforeUnload = (e: BeforeUnloadEvent) => {
@@ -502,7 +544,7 @@ export function App() {
 
   return (
     <DesignerContext.Provider value={ctx}>
-      <div className={`lf-app${sidebarOpen ? '' : ' sidebar-closed'}${inspected ? ' has-inspector' : ''}`}>
+      <div className={`lf-app${sidebarOpen ? '' : ' sidebar-closed'}${inspected && !paletteDrag ? ' has-inspector' : ''}`}>
         <header className="lf-topbar">
           <button type="button" className="lf-icon-btn lf-sidebar-toggle" aria-label={sidebarOpen ? 'Hide sidebar' : 'Show sidebar'} aria-expanded={sidebarOpen} onClick={() => setSidebarOpen((v) => !v)}>
             ☰
@@ -567,7 +609,7 @@ export function App() {
             <button type="button" className="lf-btn" onClick={() => fileRef.current?.click()} title="Import a flow JSON file">
               Import
             </button>
-            <button type="button" className="lf-btn" onClick={exportFlow} disabled={!open} title="Download the flow as JSON (without secrets)" data-testid="export">
+            <button type="button" className="lf-btn" onClick={exportFlow} disabled={!open} title="Download the flow — or the selected nodes — as JSON (without secrets)" data-testid="export">
               Export
             </button>
             <input
@@ -601,6 +643,8 @@ export function App() {
               <dd>rename node</dd>
               <dt>Ctrl+S</dt>
               <dd>save</dd>
+              <dt>Ctrl+A / C / V / D</dt>
+              <dd>select all / copy / paste / duplicate</dd>
             </dl>
           </section>
         </nav>
@@ -641,7 +685,7 @@ export function App() {
           )}
         </main>
 
-        {inspected && open && (
+        {inspected && open && !paletteDrag && (
           <Inspector
             ref={nameRef}
             node={inspected}

@@ -4,6 +4,7 @@ import { applyEdgeChanges, applyNodeChanges, type Connection, type EdgeChange, t
 import type { FlowDocument, JsonObject, Position } from '../api/types';
 import { emptyHistory, record, redo, seal, undo, type History, type RecordOptions } from './history';
 import { defaultNodeName, nextNodeId, nextRouteId } from './ids';
+import { pasteable, type Fragment } from './clipboard';
 import { noIssues, pruneChanged, pruneRestored, type Issues } from './issues';
 import {
   edgeClassName,
@@ -49,7 +50,10 @@ export type EditorAction =
   | { type: 'redo' }
   | { type: 'saved'; flow: FlowDocument }
   | { type: 'setIssues'; issues: Issues }
-  | { type: 'seal' };
+  | { type: 'seal' }
+  /** Adds a copied fragment with fresh ids, `offset` px away, and selects it (one undo step). */
+  | { type: 'paste'; fragment: Fragment; offset: number }
+  | { type: 'selectAll' };
 
 const sameSnapshot = (a: Snapshot, b: Snapshot) => fingerprint(a) === fingerprint(b);
 
@@ -257,6 +261,19 @@ export function editorReducer(s: EditorState, a: EditorAction): EditorState {
 
     case 'setIssues':
       return { ...s, issues: a.issues };
+
+    case 'paste': {
+      if (a.fragment.nodes.length === 0) return s;
+      const doc = toFlowDocument(s);
+      const piece = pasteable(doc, a.fragment, a.offset);
+      const { nodes: added, edges: addedEdges } = flowToRf(piece);
+      const nodes = [...s.nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), ...added.map((n) => ({ ...n, selected: true }))];
+      const edges = [...s.edges.map((e) => (e.selected ? { ...e, selected: false } : e)), ...addedEdges];
+      return { ...s, history: recorded(s), nodes, edges };
+    }
+
+    case 'selectAll':
+      return { ...s, nodes: s.nodes.map((n) => (n.selected ? n : { ...n, selected: true })) };
 
     case 'seal':
       return { ...s, history: seal(s.history) };
