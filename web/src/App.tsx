@@ -20,6 +20,7 @@ import { initialRuntime, parseFlowEvent, runtimeReducer, SSE_EVENTS } from './li
 import { stripWriteOnly } from './lib/schema';
 import { deployDiff } from './lib/deploy';
 import { fragmentOf, type Fragment } from './lib/clipboard';
+import { issueHeadline } from './lib/messages';
 import { useDeployed } from './stores/useDeployed';
 
 type DialogState =
@@ -193,14 +194,14 @@ export function App() {
       const issues = issuesFromDetails(e.details, doc);
       dispatch({ type: 'setIssues', issues });
       const n = issueCount(issues);
-      toast('error', `${what}: ${e.message}${n > 0 ? ` — ${n} problem${n === 1 ? '' : 's'} marked on the canvas.` : ''}`);
+      toast('error', `${what}: ${issueHeadline(issues, doc, byType) ?? e.message}${n > 1 ? ` (and ${n - 1} more problem${n === 2 ? '' : 's'} marked on the canvas)` : n === 1 ? ' (marked on the canvas)' : ''}`);
       const first = Object.keys(issues.byNode)[0];
       if (first) {
         dispatch({ type: 'select', nodeIds: [first] });
         setTab('properties');
       }
     },
-    [toast],
+    [toast, byType],
   );
 
   const save = useCallback(

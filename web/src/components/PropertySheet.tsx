@@ -8,11 +8,11 @@ import Ajv2020 from 'ajv/dist/2020';
 import { Fragment, useMemo, useState } from 'react';
 import { ApiError, api, describeError } from '../api/client';
 import type { ComponentDescriptor, JsonObject, Message, TestResponse } from '../api/types';
-import { errorSchemaFor, issuesFromDetails, pointerLabel, type NodeIssue } from '../lib/issues';
+import { errorSchemaFor, issuesFromDetails, type NodeIssue } from '../lib/issues';
 import { checkJson, isJsonContentType } from '../lib/message';
 import { parsePointer } from '../lib/pointer';
 import { dropHiddenFields, writeOnlyPointers } from '../lib/schema';
-import { applyEdit, formSchema } from '../lib/sheetData';
+import { applyEdit, fieldTitles, formSchema } from '../lib/sheetData';
 import { MessageView } from './MessageView';
 import { GroupedObjectTemplate } from './sheet/GroupedObjectTemplate';
 import { LambdaFunctionWidget, LambdaQualifierWidget } from './widgets/LambdaWidgets';
@@ -94,7 +94,7 @@ export function PropertySheet(props: PropertySheetProps) {
               <li key={n}>
                 {i.inConfig ? (
                   <button type="button" className="lf-link" onClick={() => focusField(i.pointer)}>
-                    {pointerLabel(i.pointer)}
+                    {fieldTitles(schema as JsonObject, i.pointer)}
                   </button>
                 ) : (
                   <span>node</span>

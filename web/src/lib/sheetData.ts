@@ -212,3 +212,16 @@ export function applyEdit(schema: Schema, config: JsonObject, before: JsonObject
   }
   return next;
 }
+
+/** The field titles along `pointer` (`AWS Connection Details › Region`), for messages. */
+export function fieldTitles(schema: Schema, pointer: string): string {
+  const tokens = parsePointer(pointer);
+  const titles: string[] = [];
+  for (let i = 1; i <= tokens.length; i++) {
+    const at = schemaAt(schema, schema, tokens.slice(0, i));
+    const t = tokens[i - 1]!;
+    if (/^\d+$/.test(t)) titles.push(`#${Number(t) + 1}`);
+    else titles.push(at && typeof at.title === 'string' ? at.title : t);
+  }
+  return titles.length === 0 ? 'configuration' : titles.join(' › ');
+}
