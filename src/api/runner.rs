@@ -25,6 +25,8 @@ pub struct Runner {
     engine: Handle,
     flows: Mutex<HashMap<String, Arc<FlowHandle>>>,
     hubs: Mutex<HashMap<String, broadcast::Sender<FlowEvent>>>,
+    /// The stored version (rev and document, without secrets) each run was started from.
+    deployed: Mutex<HashMap<String, (String, serde_json::Value)>>,
     transitions: tokio::sync::Mutex<()>,
 }
 
@@ -41,6 +43,7 @@ impl Runner {
             engine,
             flows: Mutex::new(HashMap::new()),
             hubs: Mutex::new(HashMap::new()),
+            deployed: Mutex::new(HashMap::new()),
             transitions: tokio::sync::Mutex::new(()),
         }
     }
@@ -131,12 +134,30 @@ impl Runner {
         Some(handle.status())
     }
 
+    /// Records the stored version (rev, document without secrets) a run was started from.
+    pub fn note_deployed(&self, id: &str, rev: &str, document: serde_json::Value) {
+        self.deployed
+            .lock()
+            .expect("deployed lock")
+            .insert(id.to_owned(), (rev.to_owned(), document));
+    }
+
+    /// The stored version a flow's current or last run was started from, when known.
+    pub fn deployed(&self, id: &str) -> Option<(String, serde_json::Value)> {
+        self.deployed
+            .lock()
+            .expect("deployed lock")
+            .get(id)
+            .cloned()
+    }
+
     /// Stops a flow and forgets it and its event hub (its streams end).
     pub async fn forget(&self, id: &str, drain: Duration) {
         self.stop(id, drain).await;
         let _t = self.transitions.lock().await;
         self.flows.lock().expect("runner lock").remove(id);
         self.hubs.lock().expect("hub lock").remove(id);
+        self.deployed.lock().expect("deployed lock").remove(id);
     }
 
     /// Stops every running flow, in parallel, each with the same drain bound.
