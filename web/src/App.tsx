@@ -401,8 +401,8 @@ export function App() {
   const exportFlow = useCallback(() => {
     const whole = toFlowDocument(editor);
     const picked = editor.nodes.filter((n) => n.selected).map((n) => n.id);
-    // with some nodes selected, Export downloads those (and the routes between them)
-    const partial = picked.length > 0 && picked.length < whole.nodes.length;
+    // with several nodes selected, Export downloads those (and the routes between them)
+    const partial = picked.length > 1 && picked.length < whole.nodes.length;
     const source = partial ? { ...whole, id: `${whole.id}-selection`, name: `${whole.name} (selection)`, ...fragmentOf(whole, new Set(picked)) } : whole;
     const doc = exportDocument(source, byType);
     const blob = new Blob([JSON.stringify(doc, null, 2) + '\n'], { type: 'application/json' });
@@ -610,7 +610,7 @@ export function App() {
             <button type="button" className="lf-btn" onClick={() => fileRef.current?.click()} title="Import a flow JSON file">
               Import
             </button>
-            <button type="button" className="lf-btn" onClick={exportFlow} disabled={!open} title="Download the flow — or the selected nodes — as JSON (without secrets)" data-testid="export">
+            <button type="button" className="lf-btn" onClick={exportFlow} disabled={!open} title="Download the flow — or, with several nodes selected, those — as JSON (without secrets)" data-testid="export">
               Export
             </button>
             <input

@@ -102,7 +102,8 @@ export function Canvas({ nodes, edges, dispatch, components, onNodeOpen, onConne
       if (!desc) return;
       const p = rf.screenToFlowPosition({ x: e.clientX, y: e.clientY });
       // centre the card (about 200×100) on the pointer
-      dispatch({ type: 'addNode', componentType: type, title: desc.title, position: { x: p.x - 100, y: p.y - 40 } });
+      // a drop does not select the new card: the sheet opens when the user selects it
+      dispatch({ type: 'addNode', componentType: type, title: desc.title, position: { x: p.x - 100, y: p.y - 40 }, select: false });
     },
     [byType, rf, dispatch],
   );

@@ -89,8 +89,8 @@ function NodeCardImpl({ id, data, selected }: NodeProps<DesignerNode>) {
         </div>
       )}
       {data.type === 'display' && lastMsg && (
-        <div className="lf-node-detail lf-node-preview" title="Last message received">
-          {preview(lastMsg, 36)}
+        <div className={`lf-node-detail lf-node-preview${lastMsg.properties?.['error.type'] ? ' is-error' : ''}`} title="Last message received" data-testid={`preview-${id}`}>
+          {lastMsg.properties?.['error.type'] ? `⚠ ${String(lastMsg.properties['error.type'])} / ${String(lastMsg.properties['error.code'] ?? '')}` : preview(lastMsg, 36)}
         </div>
       )}
       <div className="lf-node-counters" aria-label="counters">

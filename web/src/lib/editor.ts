@@ -39,7 +39,8 @@ export type EditorAction =
   | { type: 'nodesChange'; changes: NodeChange<DesignerNode>[] }
   | { type: 'edgesChange'; changes: EdgeChange<DesignerEdge>[] }
   | { type: 'connect'; connection: Connection }
-  | { type: 'addNode'; componentType: string; title: string; position: Position; config?: JsonObject }
+  /** `select` (default true) selects the new node, which opens its sheet; a drop does not. */
+  | { type: 'addNode'; componentType: string; title: string; position: Position; config?: JsonObject; select?: boolean }
   | { type: 'delete'; nodeIds: string[]; edgeIds: string[] }
   | { type: 'rename'; nodeId: string; name: string }
   | { type: 'setConfig'; nodeId: string; config: JsonObject }
@@ -156,10 +157,11 @@ export function editorReducer(s: EditorState, a: EditorAction): EditorState {
         type: NODE_TYPE,
         position: { x: Math.round(a.position.x), y: Math.round(a.position.y) },
         data: { type: a.componentType, name: defaultNodeName(a.title, s.nodes.map((n) => n.data.name)), config: a.config ?? {} },
-        selected: true,
+        selected: a.select !== false,
       };
-      const nodes = s.nodes.map((n) => (n.selected ? { ...n, selected: false } : n));
-      const edges = s.edges.map((e) => (e.selected ? { ...e, selected: false } : e));
+      const keep = a.select === false;
+      const nodes = keep ? s.nodes : s.nodes.map((n) => (n.selected ? { ...n, selected: false } : n));
+      const edges = keep ? s.edges : s.edges.map((e) => (e.selected ? { ...e, selected: false } : e));
       return { ...s, history: recorded(s), nodes: [...nodes, node], edges };
     }
 

@@ -8,16 +8,23 @@ export function useDeployed(flowId: string): { deployed: FlowDocument | null; re
   const [deployed, setDeployed] = useState<FlowDocument | null>(null);
   const current = useRef(flowId);
   current.current = flowId;
+  // answers can cross: one to an older request never overwrites a newer one's
+  const sent = useRef(0);
+  const applied = useRef(0);
   const refresh = useCallback(async () => {
     const id = current.current;
     if (!id) return;
+    const seq = ++sent.current;
+    let next: FlowDocument | null = null;
     try {
       const v = await api.deployed(id);
-      if (current.current === id) setDeployed(v.running ? v.flow : null);
+      next = v.running ? v.flow : null;
     } catch {
       // an unsaved flow has no deployed version
-      if (current.current === id) setDeployed(null);
     }
+    if (current.current !== id || seq < applied.current) return;
+    applied.current = seq;
+    setDeployed(next);
   }, []);
   const forget = useCallback(() => setDeployed(null), []);
   return { deployed, refresh, forget };
