@@ -174,6 +174,7 @@ test('live state: a node added to a running flow is "not deployed", never stuck 
   await expectText(page.getByTestId('status-display3'), 'not deployed', 'the new node’s badge');
   assert.notEqual(await page.getByTestId('status-display3').textContent(), 'starting');
   await shot(page, 'added-while-running');
+  await page.locator('.react-flow__node[data-id="display3"]').click();
   await page.keyboard.press('Delete');
   await page.getByTestId('node-display3').waitFor({ state: 'detached' });
 });
@@ -189,7 +190,7 @@ test('live state: after a restart the Displays show what the server has', async 
   await page.getByTestId('tab-run').click();
   const after = await serverMessages('display1');
   assert.equal(after.total, 0, 'a new run starts with an empty Display on the server');
-  await waitFor('the designer’s Display to match the server’s', async () => (await page.getByTestId('display-panel').textContent()).includes('No messages'));
+  await waitFor('the designer’s Display to be as empty as the server’s', async () => (await page.getByTestId('display-empty').count()) === 1);
   await page.getByTestId('send-feeder1').click();
   await waitFor('one message on both sides', async () => (await serverMessages('display1')).total === 1 && (await page.getByTestId('display-panel').getByTestId('message-body').count()) === 1);
   await shot(page, 'display-after-restart');
@@ -267,23 +268,22 @@ test('the LambdaConnector sheet is Lambda-first, compact, and Test sits at the t
 });
 
 test('the sheet writes only what the user chose: one edit, one value in the saved file', async () => {
-  await dragOnto(page, 'lambda', 480, 560);
-  await page.getByTestId('node-lambda2').waitFor();
-  await openNode(page, 'lambda2');
-  await page.locator('#cfg__connection__region').fill('eu-west-1');
+  await openNode(page, 'lambda1');
+  const before = (await serverFlow()).nodes.find((n) => n.id === 'lambda1').config;
+  assert.deepEqual(Object.keys(before), ['functionName']);
+  await page.locator('#cfg__connection__region').fill('us-east-1');
   await page.getByTestId('save').click();
   await waitFor('saved', async () => (await page.getByTestId('save-state').textContent()) === 'saved');
   const flow = await serverFlow();
-  assert.deepEqual(flow.nodes.find((n) => n.id === 'lambda2').config, { connection: { region: 'eu-west-1' } });
+  assert.deepEqual(flow.nodes.find((n) => n.id === 'lambda1').config, { ...before, connection: { region: 'us-east-1' } });
   // the form shows the server's defaults, each error type's own
   await page.getByTestId('group-connection').locator('summary').click();
   const attempts = page.locator('#cfg__errorHandling__connection__retry__maxAttempts');
   assert.equal(await attempts.inputValue(), '5');
+  await page.getByTestId('group-request-processing').locator('summary').click();
+  assert.equal(await page.locator('#cfg__errorHandling__requestProcessing__retry__maxAttempts').inputValue(), '3');
+  await attempts.scrollIntoViewIfNeeded();
   await shot(page, 'sheet-defaults');
-  await closeInspector(page);
-  await page.locator('.react-flow__node[data-id="lambda2"]').click();
-  await page.keyboard.press('Delete');
-  await page.getByTestId('node-lambda2').waitFor({ state: 'detached' });
 });
 
 test('canvas: refused wires say why; routes have arrowheads', async () => {
@@ -332,6 +332,30 @@ test('canvas: select all, copy, paste and duplicate with the usual keys; export 
   await waitFor('everything selected', async () => (await page.locator('.react-flow__node.selected').count()) === (await count()));
   await shot(page, 'select-all');
   assert.ok(handle(page, 'feeder1', 'out'));
+});
+
+test('debug sidebar: one stream of what Displays and error ports receive, filterable; an entry selects its node', async () => {
+  await page.getByTestId('debug-toggle').click();
+  const panel = page.getByTestId('debug-panel');
+  await panel.waitFor();
+  await page.getByTestId('send-feeder1').click();
+  const errorEntry = panel.locator('[data-testid="debug-entry"][data-node="lambda1"]').first();
+  await errorEntry.waitFor();
+  // the Lambda facts side by side with request and response
+  const facts = await errorEntry.getByTestId('debug-facts').textContent();
+  assert.match(facts, /attempts/);
+  assert.match(facts, /function\s*fail/);
+  assert.match(await errorEntry.textContent(), /request[\s\S]*response/);
+  // the same record as the error Display received it
+  await panel.locator('[data-testid="debug-entry"][data-node="display2"]').first().waitFor();
+  await shot(page, 'debug-sidebar');
+  await page.getByTestId('debug-filter').selectOption('lambda1');
+  const nodes = await panel.getByTestId('debug-entry').evaluateAll((els) => els.map((e) => e.getAttribute('data-node')));
+  assert.ok(nodes.length > 0 && nodes.every((n) => n === 'lambda1'), nodes.join(','));
+  await shot(page, 'debug-filtered');
+  await errorEntry.getByTestId('debug-node').click();
+  await page.getByTestId('inspector').waitFor();
+  assert.match(await page.getByTestId('inspector').getAttribute('aria-label'), /LambdaConnector/);
 });
 
 test('no unexpected console errors along the way', () => {

@@ -6,6 +6,7 @@ import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'r
 import { ApiError, api, describeError, setToken } from './api/client';
 import type { ComponentDescriptor, FlowDocument, FlowSummary, Json, JsonObject } from './api/types';
 import { Canvas, DND_MIME } from './components/Canvas';
+import { DebugPanel } from './components/DebugPanel';
 import { Dialog } from './components/Dialog';
 import { FlowsPanel, NewFlowForm } from './components/FlowsPanel';
 import { Inspector } from './components/Inspector';
@@ -21,6 +22,7 @@ import { stripWriteOnly } from './lib/schema';
 import { deployDiff } from './lib/deploy';
 import { fragmentOf, type Fragment } from './lib/clipboard';
 import { issueHeadline } from './lib/messages';
+import { debugReducer, type DebugEntry } from './lib/debug';
 import { useDeployed } from './stores/useDeployed';
 
 type DialogState =
@@ -67,6 +69,8 @@ export function App() {
   const [flowsError, setFlowsError] = useState<string | null>(null);
   const [editor, dispatch] = useReducer(editorReducer, undefined, emptyEditor);
   const [runtime, rdispatch] = useReducer(runtimeReducer, undefined, initialRuntime);
+  const [debug, setDebug] = useState<DebugEntry[]>([]);
+  const [debugOpen, setDebugOpen] = useState(false);
   const runtimeRef = useRef(runtime);
   runtimeRef.current = runtime;
   const [tab, setTab] = useState<InspectorTab>('properties');
@@ -338,7 +342,10 @@ export function App() {
     for (const name of SSE_EVENTS) {
       es.addEventListener(name, (ev) => {
         const parsed = parseFlowEvent(name, (ev as MessageEvent<string>).data);
-        if (parsed) rdispatch({ type: 'event', event: parsed });
+        if (parsed) {
+          rdispatch({ type: 'event', event: parsed });
+          if (parsed.kind === 'message' || parsed.kind === 'error') setDebug((d) => debugReducer(d, parsed));
+        }
         if (parsed?.kind === 'flow') {
           void refreshFlows();
           void refreshDeployed();
@@ -354,7 +361,10 @@ export function App() {
       rdispatch({ type: 'connected', connected: false });
     };
   }, [flowId, onServer, refreshFlows, refreshDeployed]);
-  useEffect(() => forgetDeployed(), [flowId, forgetDeployed]);
+  useEffect(() => {
+    forgetDeployed();
+    setDebug([]);
+  }, [flowId, forgetDeployed]);
 
   // ---- flows ---------------------------------------------------------------------------------
   const createFlow = useCallback(
@@ -606,6 +616,9 @@ export function App() {
               {running ? 'running' : open ? 'stopped' : '—'}
               {open && onServer && !runtime.connected && <span className="lf-muted"> · offline</span>}
             </span>
+            <button type="button" className={`lf-btn${debugOpen ? ' is-active' : ''}`} onClick={() => setDebugOpen((v) => !v)} aria-pressed={debugOpen} disabled={!open} data-testid="debug-toggle" title="Everything the Displays and error ports receive">
+              🐞 Debug{debug.length > 0 && <span className="lf-count">{debug.length}</span>}
+            </button>
             <span className="lf-toolbar-sep" />
             <button type="button" className="lf-btn" onClick={() => fileRef.current?.click()} title="Import a flow JSON file">
               Import
@@ -657,6 +670,15 @@ export function App() {
                 <div key={i}>{g}</div>
               ))}
             </div>
+          )}
+          {open && debugOpen && (
+            <DebugPanel
+              entries={debug}
+              names={new Map(editor.nodes.map((n) => [n.id, n.data.name]))}
+              onSelect={(id) => inspect(id)}
+              onClear={() => setDebug([])}
+              onClose={() => setDebugOpen(false)}
+            />
           )}
           {open ? (
             <Canvas nodes={editor.nodes} edges={editor.edges} dispatch={dispatch} components={components} onNodeOpen={(id) => inspect(id, 'properties')} onConnectRefused={(r) => toast('info', r)} />

@@ -60,14 +60,17 @@ export function Canvas({ nodes, edges, dispatch, components, onNodeOpen, onConne
   const onConnectEnd = useCallback(
     (event: MouseEvent | TouchEvent, state: FinalConnectionState) => {
       if (state.isValid || !state.fromHandle) return;
-      const point = 'changedTouches' in event ? event.changedTouches[0] : event;
-      if (!point) return;
-      const el = document.elementFromPoint(point.clientX, point.clientY)?.closest('.react-flow__handle');
-      const node = el?.getAttribute('data-nodeid');
-      const port = el?.getAttribute('data-handleid');
-      if (!el || !node || !port) return;
       const from: HandleEnd = { node: state.fromHandle.nodeId, port: state.fromHandle.id ?? '', kind: state.fromHandle.type };
-      const to: HandleEnd = { node, port, kind: el.classList.contains('source') ? 'source' : 'target' };
+      let to: HandleEnd | null = state.toHandle ? { node: state.toHandle.nodeId, port: state.toHandle.id ?? '', kind: state.toHandle.type } : null;
+      if (!to) {
+        // not offered as a target (same kind of port): find the handle under the pointer
+        const point = 'changedTouches' in event ? event.changedTouches[0] : event;
+        const el = point ? document.elementFromPoint(point.clientX, point.clientY)?.closest('.react-flow__handle') : null;
+        const node = el?.getAttribute('data-nodeid');
+        const port = el?.getAttribute('data-handleid');
+        if (!el || !node || !port) return;
+        to = { node, port, kind: el.classList.contains('source') ? 'source' : 'target' };
+      }
       const reason = refusalReason(from, to, typeOf, byType, edges);
       if (reason) onConnectRefused(reason);
     },

@@ -198,20 +198,19 @@ function TestPanel({ descriptor, config, nodeId, flowId, onIssues }: TestPanelPr
       </button>
       {open && (
         <div className="lf-test-body">
-          <p className="lf-note">Runs this {descriptor.title} once, with the configuration below, on this message. The flow need not be saved or running.</p>
-          <label className="lf-field">
-            <span>Content type</span>
-            <input className="lf-input lf-mono" value={contentType} onChange={(e) => setContentType(e.target.value)} list="lf-content-types" />
-          </label>
-          <label className="lf-field">
-            <span>Body</span>
-            <textarea className={`lf-input lf-code-input${jsonProblem ? ' is-invalid' : ''}`} rows={2} value={body} onChange={(e) => setBody(e.target.value)} spellCheck={false} data-testid="test-body" />
+          <label className="lf-field lf-test-message">
+            <span className="lf-sr">Body</span>
+            <textarea className={`lf-input lf-code-input${jsonProblem ? ' is-invalid' : ''}`} rows={2} value={body} onChange={(e) => setBody(e.target.value)} spellCheck={false} data-testid="test-body" title={`Runs this ${descriptor.title} once, with the configuration below, on this message. The flow need not be saved or running.`} />
           </label>
           {jsonProblem && <p className="lf-note lf-note--error">Not valid JSON: {jsonProblem.message}</p>}
           <div className="lf-row">
             <button type="button" className="lf-btn lf-btn--primary" onClick={run} disabled={running || Boolean(jsonProblem)} data-testid="test-run">
               {running ? 'Testing…' : 'Test'}
             </button>
+            <label className="lf-small lf-muted">
+              content type{' '}
+              <input className="lf-input lf-input--small lf-mono" value={contentType} onChange={(e) => setContentType(e.target.value)} list="lf-content-types" size={16} />
+            </label>
             {result && <span className="lf-muted">took {result.durationMs} ms</span>}
           </div>
           {error && (
