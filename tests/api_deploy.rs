@@ -167,3 +167,52 @@ async fn test_records_name_the_flow_and_node_being_edited_even_before_a_save() {
     assert_eq!(record["component"]["node"], "lambda7", "{record}");
     assert!(!body.to_string().contains("harness"), "{body}");
 }
+
+#[actix_web::test]
+async fn after_a_restart_the_event_stream_never_says_stopped_once_the_new_run_said_running() {
+    use lambdaflow::runtime::{FlowEvent, FlowState};
+    let dir = tempfile::tempdir().unwrap();
+    let data = state(dir.path());
+    let srv = test::init_service(app(data.clone())).await;
+    call!(srv, put(&flow(1)));
+    call!(srv, post("/api/flows/demo/deploy", &json!({})));
+    for round in 0..5 {
+        call!(srv, put(&flow(1 + (round % 2) + 1)));
+        let mut events = data.runner.subscribe("demo");
+        let (status, body) = call!(srv, post("/api/flows/demo/deploy", &json!({})));
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["restarted"], true);
+        // A message of the new run marks a point after its start on the stream.
+        call!(
+            srv,
+            post(
+                "/api/flows/demo/nodes/feeder1/send",
+                &json!({"body": "mark"})
+            )
+        );
+        let mut running = false;
+        loop {
+            let event = tokio::time::timeout(std::time::Duration::from_secs(30), events.recv())
+                .await
+                .expect("events keep coming")
+                .expect("the hub is open");
+            match event {
+                FlowEvent::Flow {
+                    state: FlowState::Running,
+                    ..
+                } => running = true,
+                FlowEvent::Flow {
+                    state: FlowState::Stopped,
+                    ..
+                } => {
+                    assert!(
+                        !running,
+                        "round {round}: stopped after the new run said running"
+                    )
+                }
+                FlowEvent::Message { .. } if running => break,
+                _ => {}
+            }
+        }
+    }
+}

@@ -70,7 +70,23 @@ if (!endpoint) {
   await waitFor('LAMBDA_ENDPOINT to answer hello', () => probeHello(endpoint), { timeoutMs: 60_000 }).catch((e) => fail(e.message));
 }
 
+// The demo's endpoint in front of the emulator (scripts/demo-lambda-proxy.py): invocations go
+// through to it, and the function and qualifier listings the pickers ask for are answered.
+const proxyPort = await freePort();
+const functionNames = ['hello', 'echo', 'uppercase', 'fail', 'slow'];
+const proxy = startProcess('demo-lambda-proxy', 'python3', [path.join(root, 'scripts', 'demo-lambda-proxy.py'), String(proxyPort), endpoint, ...functionNames]);
+endpoint = `http://127.0.0.1:${proxyPort}`;
+await waitFor(
+  'the demo Lambda endpoint to list functions',
+  async () => {
+    if (proxy.exited) throw new FatalError(`demo-lambda-proxy exited ${JSON.stringify(proxy.exited)}:\n${proxy.log()}`);
+    return (await fetch(`${endpoint}/2015-03-31/functions/`)).ok;
+  },
+  { timeoutMs: 30_000 },
+).catch((e) => fail(e.message));
+
 async function stopEmulator() {
+  await proxy.stop();
   if (!emulator) return;
   // cargo lambda starts function processes of its own: stop the whole group we started
   try {
