@@ -3,11 +3,12 @@
 // undo history, validation issues) and the runtime (live status and messages from SSE).
 import { useReactFlow } from '@xyflow/react';
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
-import { ApiError, api, describeError, setToken } from './api/client';
-import type { ComponentDescriptor, FlowDocument, FlowSummary, Json, JsonObject } from './api/types';
-import { Canvas, DND_MIME } from './components/Canvas';
+import { ApiError, api, describeError } from './api/client';
+import type { ComponentDescriptor, FlowDocument, FlowEvent, FlowSummary, Json, JsonObject } from './api/types';
+import { Canvas } from './components/Canvas';
 import { DebugPanel } from './components/DebugPanel';
 import { Dialog } from './components/Dialog';
+import { TokenDialog } from './components/TokenDialog';
 import { FlowsPanel, NewFlowForm } from './components/FlowsPanel';
 import { Inspector } from './components/Inspector';
 import { Palette } from './components/Palette';
@@ -17,7 +18,9 @@ import { currentSnapshot, editorReducer, emptyEditor, isDirty, toFlowDocument } 
 import { issueCount, issuesFromDetails } from './lib/issues';
 import { flowIdProblem } from './lib/ids';
 import { parseFlowDocument } from './lib/model';
-import { initialRuntime, parseFlowEvent, runtimeReducer, SSE_EVENTS } from './lib/runtime';
+import { initialRuntime, runtimeReducer } from './lib/runtime';
+import { useLiveEvents } from './stores/useLiveEvents';
+import { usePaletteDrag } from './stores/usePaletteDrag';
 import { stripWriteOnly } from './lib/schema';
 import { deployDiff } from './lib/deploy';
 import { fragmentOf, type Fragment } from './lib/clipboard';
@@ -82,21 +85,7 @@ export function App() {
   const fileRef = useRef<HTMLInputElement>(null);
   const toastSeq = useRef(0);
   // while a component is dragged from the palette the sheet steps aside: every drop lands on the canvas
-  const [paletteDrag, setPaletteDrag] = useState(false);
-  useEffect(() => {
-    const start = (e: DragEvent) => {
-      if (e.dataTransfer?.types.includes(DND_MIME)) setPaletteDrag(true);
-    };
-    const end = () => setPaletteDrag(false);
-    document.addEventListener('dragstart', start);
-    document.addEventListener('dragend', end);
-    document.addEventListener('drop', end);
-    return () => {
-      document.removeEventListener('dragstart', start);
-      document.removeEventListener('dragend', end);
-      document.removeEventListener('drop', end);
-    };
-  }, []);
+  const paletteDrag = usePaletteDrag();
   const clipboard = useRef<{ fragment: Fragment; pasted: number } | null>(null);
 
   const byType = useMemo(() => new Map(components.map((c) => [c.type, c])), [components]);
@@ -286,81 +275,8 @@ export function App() {
 
   // ---- live events ---------------------------------------------------------------------------
   const flowId = editor.meta.id;
-  const nodesRef = useRef(editor.nodes);
-  nodesRef.current = editor.nodes;
-  const serverNodesRef = useRef(editor.serverNodes);
-  serverNodesRef.current = editor.serverNodes;
-
-  const displayLimitsKey = editor.nodes
-    .filter((n) => n.data.type === 'display')
-    .map((n) => `${n.id}=${typeof n.data.config.maxMessages === 'number' ? n.data.config.maxMessages : 10}`)
-    .join(',');
-  useEffect(() => {
-    const limits: Record<string, number> = {};
-    for (const part of displayLimitsKey.split(',').filter(Boolean)) {
-      const [id, n] = part.split('=');
-      limits[id!] = Number(n);
-    }
-    rdispatch({ type: 'limits', limits });
-  }, [displayLimitsKey]);
-
-  useEffect(() => {
-    if (!flowId || !onServer || typeof EventSource === 'undefined') return;
-    let closed = false;
-    const es = new EventSource(api.eventsUrl(flowId));
-    const sync = async () => {
-      void refreshDeployed();
-      try {
-        const asOf = runtimeRef.current.seq;
-        const status = await api.status(flowId);
-        if (!closed) rdispatch({ type: 'status', status, asOf });
-      } catch {
-        // a flow never started may have no status yet
-      }
-      // only Displays the server knows: one added since the last save has no messages yet
-      for (const n of nodesRef.current.filter((x) => x.data.type === 'display' && serverNodesRef.current.includes(x.id))) {
-        try {
-          const res = await api.messages(flowId, n.id);
-          if (!closed) rdispatch({ type: 'messages', node: n.id, items: res.messages, total: res.total });
-        } catch {
-          // not yet known to the server (added since the last save)
-        }
-      }
-    };
-    // The stream ends when a run ends and EventSource reconnects within seconds; only a longer
-    // gap is shown as "offline". Each (re)connection re-reads status and messages.
-    let offlineTimer: number | undefined;
-    es.onopen = () => {
-      window.clearTimeout(offlineTimer);
-      offlineTimer = undefined;
-      rdispatch({ type: 'connected', connected: true });
-      void sync();
-    };
-    es.onerror = () => {
-      if (offlineTimer === undefined) offlineTimer = window.setTimeout(() => rdispatch({ type: 'connected', connected: false }), 5000);
-    };
-    for (const name of SSE_EVENTS) {
-      es.addEventListener(name, (ev) => {
-        const parsed = parseFlowEvent(name, (ev as MessageEvent<string>).data);
-        if (parsed) {
-          rdispatch({ type: 'event', event: parsed });
-          if (parsed.kind === 'message' || parsed.kind === 'error') setDebug((d) => debugReducer(d, parsed));
-        }
-        if (parsed?.kind === 'flow') {
-          void refreshFlows();
-          void refreshDeployed();
-          // a new run starts with empty Displays: read what it has already (sendOnStart)
-          if (parsed.data.state === 'running') void sync();
-        }
-      });
-    }
-    return () => {
-      closed = true;
-      window.clearTimeout(offlineTimer);
-      es.close();
-      rdispatch({ type: 'connected', connected: false });
-    };
-  }, [flowId, onServer, refreshFlows, refreshDeployed]);
+  const onDebug = useCallback((event: FlowEvent) => setDebug((d) => debugReducer(d, event)), []);
+  useLiveEvents({ flowId, onServer, nodes: editor.nodes, serverNodes: editor.serverNodes, runtimeRef, rdispatch, onFlowChange: refreshFlows, refreshDeployed, onDebug });
   useEffect(() => {
     forgetDeployed();
     setDebug([]);
@@ -617,7 +533,7 @@ export function App() {
               {open && onServer && !runtime.connected && <span className="lf-muted"> · offline</span>}
             </span>
             <button type="button" className={`lf-btn${debugOpen ? ' is-active' : ''}`} onClick={() => setDebugOpen((v) => !v)} aria-pressed={debugOpen} disabled={!open} data-testid="debug-toggle" title="Everything the Displays and error ports receive">
-              🐞 Debug{debug.length > 0 && <span className="lf-count">{debug.length}</span>}
+              Debug{debug.length > 0 && <span className="lf-count">{debug.length}</span>}
             </button>
             <span className="lf-toolbar-sep" />
             <button type="button" className="lf-btn" onClick={() => fileRef.current?.click()} title="Import a flow JSON file">
@@ -872,38 +788,5 @@ export function App() {
         {dialog?.kind === 'token' && <TokenDialog onDone={() => window.location.reload()} onCancel={() => setDialog(null)} />}
       </div>
     </DesignerContext.Provider>
-  );
-}
-
-function TokenDialog({ onDone, onCancel }: { onDone: () => void; onCancel: () => void }) {
-  const [value, setValue] = useState('');
-  return (
-    <Dialog
-      title="This server needs a token"
-      onCancel={onCancel}
-      actions={
-        <>
-          <button type="button" className="lf-btn" onClick={onCancel}>
-            Cancel
-          </button>
-          <button
-            type="button"
-            className="lf-btn lf-btn--primary"
-            disabled={!value}
-            onClick={() => {
-              setToken(value);
-              onDone();
-            }}
-          >
-            Use token
-          </button>
-        </>
-      }
-    >
-      <label className="lf-field">
-        <span>Bearer token (as given to lambdaflow serve with --token)</span>
-        <input className="lf-input" type="password" value={value} onChange={(e) => setValue(e.target.value)} autoComplete="off" />
-      </label>
-    </Dialog>
   );
 }

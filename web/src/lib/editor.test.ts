@@ -160,3 +160,14 @@ describe('editor', () => {
     expect(s.nodes[1]!.data.secretsSet).toEqual(['/connection/secretKey']);
   });
 });
+
+describe('undo after a save', () => {
+  it('never merges an edit made after the save with one made before it', () => {
+    let s = run(emptyEditor(), { type: 'load', flow: demoFlow, saved: true });
+    s = run(s, { type: 'setConfig', nodeId: 'lambda1', config: { functionName: 'fail' } });
+    s = run(s, { type: 'saved', flow: { ...toFlowDocument(s), rev: '5' } });
+    s = run(s, { type: 'setConfig', nodeId: 'lambda1', config: { functionName: 'fail', maxConcurrency: -1 } });
+    s = run(s, { type: 'undo' });
+    expect(s.nodes.find((n) => n.id === 'lambda1')!.data.config).toEqual({ functionName: 'fail' });
+  });
+});

@@ -255,7 +255,8 @@ export function editorReducer(s: EditorState, a: EditorAction): EditorState {
         delete data.secretsClear;
         return { ...n, data };
       });
-      const next: EditorState = { ...s, nodes, issues: noIssues(), serverNodes: a.flow.nodes.map((n) => n.id) };
+      // a save ends the current undo step: edits after it never merge with edits before it
+      const next: EditorState = { ...s, nodes, issues: noIssues(), serverNodes: a.flow.nodes.map((n) => n.id), history: seal(s.history) };
       if (a.flow.rev !== undefined) next.rev = a.flow.rev;
       next.savedFingerprint = fingerprint(currentSnapshot(next));
       return next;
