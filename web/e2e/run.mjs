@@ -10,9 +10,13 @@
 //
 // The server serves the designer it was built with: run `npm run build` before building it.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { FatalError, freePort, sleep, startProcess, waitFor, webDir } from './harness.mjs';
+import { FatalError, freePort, resultsDir, sleep, startProcess, waitFor, webDir } from './harness.mjs';
+
+// this run's screenshots only
+mkdirSync(resultsDir, { recursive: true });
+for (const f of readdirSync(resultsDir)) if (f.endsWith('.png')) rmSync(path.join(resultsDir, f));
 
 const root = path.resolve(webDir, '..');
 
