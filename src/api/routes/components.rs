@@ -58,12 +58,9 @@ pub(crate) async fn config_with_stored_secrets(
     match (flow, node) {
         (Some(flow), Some(node)) => {
             let s = state.clone();
-            // A node added since the last save has no stored secrets yet: it is tested as is.
-            match blocking(move || s.workspace.node_secrets(&flow, &node, component_type)).await {
-                Ok(stored) => merge_secrets(&mut config, &stored),
-                Err(ApiError::NotFound(_)) => {}
-                Err(e) => return Err(e),
-            }
+            let stored =
+                blocking(move || s.workspace.node_secrets(&flow, &node, component_type)).await?;
+            merge_secrets(&mut config, &stored);
         }
         (None, None) => {}
         _ => {
@@ -95,12 +92,17 @@ pub async fn test(
     };
     let node_id = body.node.clone().unwrap_or_else(|| component.clone());
     let flow_label = body.flow.clone();
+    // A node added since the last save has no stored secrets yet: it is tested as it is.
+    let (secrets_flow, secrets_node) = match (body.flow, body.node) {
+        (Some(flow), Some(node)) if !is_stored(&state, &flow, &node).await => (None, None),
+        pair => pair,
+    };
     let config = config_with_stored_secrets(
         &state,
         compiled.spec.type_name,
         body.config.unwrap_or_else(|| Value::Object(Map::new())),
-        body.flow,
-        body.node,
+        secrets_flow,
+        secrets_node,
         "/config",
     )
     .await?;
@@ -137,6 +139,15 @@ pub async fn test(
         "durationMs": duration_ms,
         "status": collected.status,
     })))
+}
+
+/// Whether the stored flow `flow` has a node `node`.
+async fn is_stored(state: &Data, flow: &str, node: &str) -> bool {
+    let s = state.clone();
+    let (flow, node) = (flow.to_owned(), node.to_owned());
+    blocking(move || s.workspace.nodes(&flow))
+        .await
+        .is_ok_and(|nodes| nodes.iter().any(|(id, _)| *id == node))
 }
 
 /// Puts the flow being edited into an error record's `component.flow`, where the harness that
