@@ -11,4 +11,10 @@ describe('messages about refused flows', () => {
     expect(text).toMatch(/Region: does not match the pattern$/);
     expect(text).not.toContain('/connection');
   });
+
+  it('drop the property key a validator puts before its message', () => {
+    const text = issueHeadline({ byNode: { lambda1: [{ pointer: '/connection/region', inConfig: true, message: 'region: does not match' }] }, byEdge: {}, general: [] }, demoFlow, components)!;
+    expect(text).toMatch(/Region: does not match$/);
+    expect(text).not.toContain('region:');
+  });
 });

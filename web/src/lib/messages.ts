@@ -13,7 +13,10 @@ export function issueHeadline(issues: Issues, doc: Pick<FlowDocument, 'nodes'>, 
     const name = node?.name || nodeId;
     const schema = node ? components.get(node.type)?.schema : undefined;
     if (!first.inConfig || !schema) return `${name}: ${first.message}`;
-    return `${name} › ${fieldTitles(formSchema(schema), first.pointer)}: ${first.message}`;
+    // validators often repeat the property's key first ("maxConcurrency: value is…"): the title says it
+    const key = first.pointer.split('/').pop() ?? '';
+    const message = key && first.message.startsWith(`${key}: `) ? first.message.slice(key.length + 2) : first.message;
+    return `${name} › ${fieldTitles(formSchema(schema), first.pointer)}: ${message}`;
   }
   for (const [edgeId, list] of Object.entries(issues.byEdge)) if (list[0]) return `route ${edgeId}: ${list[0]}`;
   return issues.general[0] ?? null;
