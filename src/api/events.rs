@@ -2,6 +2,8 @@
 //! `EventSource` can follow.
 //!
 //! Each event is one `event: <name>` line and one `data: <json>` line, flushed as its own chunk.
+//! Error records travel as `errorRecord`, never as `error`: a browser's `EventSource` fires
+//! `error` for its own connection problems too, and a designer could not tell the two apart.
 //! The stream opens with the flow's state and, when it has run, every node's status; it follows
 //! the flow across stops and starts, sends a `: keep-alive` comment every 15 s, and ends when the
 //! flow is deleted or the server shuts down.
@@ -20,10 +22,18 @@ use super::error::{ApiError, blocking};
 use super::routes::Data;
 use crate::runtime::{FlowEvent, FlowState};
 
+/// The server-sent-event name of an event: `status`, `message`, `errorRecord` or `flow`.
+pub fn sse_name(event: &FlowEvent) -> &'static str {
+    match event {
+        FlowEvent::Error { .. } => "errorRecord",
+        other => other.name(),
+    }
+}
+
 /// One server-sent event.
 pub fn frame(event: &FlowEvent) -> Bytes {
     let data = serde_json::to_string(&event.data()).expect("event data serialises");
-    Bytes::from(format!("event: {}\ndata: {data}\n\n", event.name()))
+    Bytes::from(format!("event: {}\ndata: {data}\n\n", sse_name(event)))
 }
 
 struct Stream {
@@ -112,4 +122,27 @@ pub async fn events(
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         .insert_header(("X-Accel-Buffering", "no"))
         .streaming(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn error_records_are_never_named_like_the_browsers_connection_error() {
+        let record = FlowEvent::Error {
+            node: "lambda1".into(),
+            record: json!({"error": {"type": "connection"}}),
+        };
+        let text = String::from_utf8(frame(&record).to_vec()).unwrap();
+        assert!(text.starts_with("event: errorRecord\ndata: {"), "{text}");
+        assert!(text.contains("\"node\":\"lambda1\""), "{text}");
+        let flow = FlowEvent::Flow {
+            flow: "demo".into(),
+            state: FlowState::Running,
+        };
+        assert!(frame(&flow).starts_with(b"event: flow\n"));
+    }
 }

@@ -36,6 +36,8 @@ use crate::runtime::registry::FLOW_SCHEMA;
         routes::flows::delete,
         routes::flows::start,
         routes::flows::stop,
+        routes::deploy::deploy,
+        routes::deploy::deployed,
         routes::flows::status,
         routes::runtime::send,
         routes::runtime::messages,
@@ -203,6 +205,8 @@ pub struct NodeStatusDoc {
     pub emitted: u64,
     /// Messages sent on `error` (or failed).
     pub errors: u64,
+    /// Failed messages the error actions routed nowhere (counted, logged at warn).
+    pub discarded: u64,
     /// The last error: type, code, message and time.
     #[schema(value_type = Option<Object>)]
     pub last_error: Option<Value>,
@@ -218,6 +222,33 @@ pub struct FlowStatusDoc {
     pub state: FlowStateDoc,
     /// Node id to status.
     pub nodes: BTreeMap<String, NodeStatusDoc>,
+}
+
+/// What `POST /api/flows/{id}/deploy` did.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Deploy)]
+pub struct DeployDoc {
+    /// The flow's state and each node's status after the deploy.
+    pub status: FlowStatusDoc,
+    /// The saved version that now runs.
+    pub rev: String,
+    /// Whether a run of an older version was drained and replaced.
+    pub restarted: bool,
+    /// Whether the flow already ran this version (nothing was done).
+    pub unchanged: bool,
+}
+
+/// Which saved version a flow's current or last run started from.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Deployed)]
+pub struct DeployedDoc {
+    /// Whether the flow runs.
+    pub running: bool,
+    /// The version's revision; null before the first run.
+    pub rev: Option<String>,
+    /// The flow document of that version; null before the first run.
+    #[schema(value_type = Option<Object>)]
+    pub flow: Option<Value>,
 }
 
 /// A component type, as `GET /api/components` lists it.

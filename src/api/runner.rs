@@ -25,6 +25,11 @@ pub struct Runner {
     engine: Handle,
     flows: Mutex<HashMap<String, Arc<FlowHandle>>>,
     hubs: Mutex<HashMap<String, broadcast::Sender<FlowEvent>>>,
+    /// Each flow's run counter: a run's events reach the hub only while it is the latest run, so
+    /// a restarted flow's old run can never report "stopped" after the new run said "running".
+    generations: Mutex<HashMap<String, Arc<Mutex<u64>>>>,
+    /// The stored version (rev and document, without secrets) each run was started from.
+    deployed: Mutex<HashMap<String, (String, serde_json::Value)>>,
     transitions: tokio::sync::Mutex<()>,
 }
 
@@ -41,6 +46,8 @@ impl Runner {
             engine,
             flows: Mutex::new(HashMap::new()),
             hubs: Mutex::new(HashMap::new()),
+            deployed: Mutex::new(HashMap::new()),
+            generations: Mutex::new(HashMap::new()),
             transitions: tokio::sync::Mutex::new(()),
         }
     }
@@ -102,15 +109,29 @@ impl Runner {
         let handle = Arc::new(handle);
         let hub = self.hub(&flow.id);
         let events = handle.subscribe();
-        // The run published its first events before we could subscribe: repeat them.
-        let _ = hub.send(FlowEvent::Flow {
-            flow: flow.id.clone(),
-            state: FlowState::Running,
-        });
-        for (node, status) in handle.status().nodes {
-            let _ = hub.send(FlowEvent::Status { node, status });
-        }
-        self.engine.spawn(forward(events, hub));
+        let current = self
+            .generations
+            .lock()
+            .expect("generations lock")
+            .entry(flow.id.clone())
+            .or_default()
+            .clone();
+        let generation = {
+            // Under the counter's lock, so no event of an older run slips in after these.
+            let mut latest = current.lock().expect("generation lock");
+            *latest += 1;
+            // The run published its first events before we could subscribe: repeat them.
+            let _ = hub.send(FlowEvent::Flow {
+                flow: flow.id.clone(),
+                state: FlowState::Running,
+            });
+            for (node, status) in handle.status().nodes {
+                let _ = hub.send(FlowEvent::Status { node, status });
+            }
+            *latest
+        };
+        self.engine
+            .spawn(forward(events, hub, Generation(generation, current)));
         self.flows
             .lock()
             .expect("runner lock")
@@ -131,12 +152,34 @@ impl Runner {
         Some(handle.status())
     }
 
+    /// Records the stored version (rev, document without secrets) a run was started from.
+    pub fn note_deployed(&self, id: &str, rev: &str, document: serde_json::Value) {
+        self.deployed
+            .lock()
+            .expect("deployed lock")
+            .insert(id.to_owned(), (rev.to_owned(), document));
+    }
+
+    /// The stored version a flow's current or last run was started from, when known.
+    pub fn deployed(&self, id: &str) -> Option<(String, serde_json::Value)> {
+        self.deployed
+            .lock()
+            .expect("deployed lock")
+            .get(id)
+            .cloned()
+    }
+
     /// Stops a flow and forgets it and its event hub (its streams end).
     pub async fn forget(&self, id: &str, drain: Duration) {
         self.stop(id, drain).await;
         let _t = self.transitions.lock().await;
         self.flows.lock().expect("runner lock").remove(id);
         self.hubs.lock().expect("hub lock").remove(id);
+        self.deployed.lock().expect("deployed lock").remove(id);
+        self.generations
+            .lock()
+            .expect("generations lock")
+            .remove(id);
     }
 
     /// Stops every running flow, in parallel, each with the same drain bound.
@@ -165,11 +208,23 @@ impl Runner {
     }
 }
 
-/// Copies one run's events into the flow's hub until the run's handle is gone.
-async fn forward(mut events: broadcast::Receiver<FlowEvent>, hub: broadcast::Sender<FlowEvent>) {
+/// A run's number, and the flow's counter of runs.
+struct Generation(u64, Arc<Mutex<u64>>);
+
+/// Copies one run's events into the flow's hub until the run's handle is gone, or a newer run
+/// of the flow started (whose events then own the hub).
+async fn forward(
+    mut events: broadcast::Receiver<FlowEvent>,
+    hub: broadcast::Sender<FlowEvent>,
+    Generation(mine, current): Generation,
+) {
     loop {
         match events.recv().await {
             Ok(event) => {
+                let latest = current.lock().expect("generation lock");
+                if *latest != mine {
+                    return;
+                }
                 let _ = hub.send(event);
             }
             Err(broadcast::error::RecvError::Lagged(n)) => {

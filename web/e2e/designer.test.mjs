@@ -99,8 +99,8 @@ test('set the function "hello" in the property sheet and save', async () => {
   await shot(page, 'saved');
 });
 
-test('start, send {"name": "World"} from the Feeder panel and see the greeting in the Display', async () => {
-  await page.getByTestId('start').click();
+test('deploy, send {"name": "World"} from the Feeder panel and see the greeting in the Display', async () => {
+  await page.getByTestId('deploy').click();
   await expectText(page.getByTestId('flow-state'), 'running', 'the flow to run');
   await expectText(page.getByTestId('status-lambda1'), 'running', 'lambda1 to show running');
   await shot(page, 'started');
@@ -127,6 +127,7 @@ test('wire the error port to a second Display and see the error record when invo
 
   await dragFromPalette(page, 'display', 820, 420);
   await page.getByTestId('node-display2').waitFor();
+  await openNode(page, 'display2'); // a drop does not open the sheet: selecting does
   await page.getByTestId('node-name').fill('Errors');
   await wire(page, 'lambda1', 'error', 'display2', 'in');
   await waitFor('the error route', async () => (await page.locator('.react-flow__edge.edge-error').count()) === 1);
@@ -136,7 +137,7 @@ test('wire the error port to a second Display and see the error record when invo
   await page.locator('#cfg__functionName').fill('fail');
   await shot(page, 'error-port-wired');
 
-  await page.getByTestId('start').click(); // "Save & start"
+  await page.getByTestId('deploy').click(); // saves, then starts
   await expectText(page.getByTestId('flow-state'), 'running', 'the flow to run again');
 
   await openNode(page, 'feeder1');
@@ -165,11 +166,12 @@ test('a schema violation is shown on its field and on the node', async () => {
   await openNode(page, 'lambda1');
   await page.getByTestId('tab-properties').click();
   const field = page.locator('#cfg__maxConcurrency');
+  await page.getByTestId('group-concurrency').locator('summary').click(); // an advanced group, collapsed
   await field.fill('-1');
   await page.getByTestId('save').click();
   const issues = page.getByTestId('sheet-issues');
   await issues.waitFor();
-  assert.match(await issues.textContent(), /maxConcurrency/);
+  assert.match(await issues.textContent(), /Max concurrency/i); // the field's title, not its pointer
   // the server's message sits under the field itself
   const group = page.locator('.form-group', { has: field }).last();
   const serverMessage = (await issues.locator('li').first().textContent()).replace(/^.*?: /, '').trim();
@@ -220,7 +222,7 @@ test('the Test button runs the LambdaConnector once and shows what reached out a
   await openNode(page, 'lambda1');
   await page.getByTestId('tab-properties').click();
   await page.locator('#cfg__functionName').fill('hello');
-  await page.getByTestId('test-toggle').click();
+  // the LambdaConnector's Test panel is open at the top of its sheet
   await page.getByTestId('test-body').fill('{"name": "Tester"}');
   await page.getByTestId('test-run').click();
   const results = page.getByTestId('test-results');
@@ -248,7 +250,8 @@ test('dark mode follows the system', async () => {
 });
 
 test('keyboard: add from the palette, delete with the Delete key, undo and redo', async () => {
-  // the open flow has an unsaved change (the Test step's function name): leaving it asks first
+  // an unsaved change: leaving the flow asks first
+  await page.getByTestId('flow-name').fill('E2E hello (unsaved)');
   assert.equal(await page.getByTestId('save-state').textContent(), '● unsaved changes');
   await page.getByTestId('new-flow').click();
   await page.getByTestId('new-flow-name').fill('E2E keys');

@@ -10,9 +10,13 @@
 //
 // The server serves the designer it was built with: run `npm run build` before building it.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { FatalError, freePort, sleep, startProcess, waitFor, webDir } from './harness.mjs';
+import { FatalError, freePort, resultsDir, sleep, startProcess, waitFor, webDir } from './harness.mjs';
+
+// this run's screenshots only
+mkdirSync(resultsDir, { recursive: true });
+for (const f of readdirSync(resultsDir)) if (f.endsWith('.png')) rmSync(path.join(resultsDir, f));
 
 const root = path.resolve(webDir, '..');
 
@@ -70,7 +74,23 @@ if (!endpoint) {
   await waitFor('LAMBDA_ENDPOINT to answer hello', () => probeHello(endpoint), { timeoutMs: 60_000 }).catch((e) => fail(e.message));
 }
 
+// The demo's endpoint in front of the emulator (scripts/demo-lambda-proxy.py): invocations go
+// through to it, and the function and qualifier listings the pickers ask for are answered.
+const proxyPort = await freePort();
+const functionNames = ['hello', 'echo', 'uppercase', 'fail', 'slow'];
+const proxy = startProcess('demo-lambda-proxy', 'python3', [path.join(root, 'scripts', 'demo-lambda-proxy.py'), String(proxyPort), endpoint, ...functionNames]);
+endpoint = `http://127.0.0.1:${proxyPort}`;
+await waitFor(
+  'the demo Lambda endpoint to list functions',
+  async () => {
+    if (proxy.exited) throw new FatalError(`demo-lambda-proxy exited ${JSON.stringify(proxy.exited)}:\n${proxy.log()}`);
+    return (await fetch(`${endpoint}/2015-03-31/functions/`)).ok;
+  },
+  { timeoutMs: 30_000 },
+).catch((e) => fail(e.message));
+
 async function stopEmulator() {
+  await proxy.stop();
   if (!emulator) return;
   // cargo lambda starts function processes of its own: stop the whole group we started
   try {
@@ -87,7 +107,7 @@ async function stopEmulator() {
   await emulator.stop();
 }
 
-const files = process.argv.slice(2).length > 0 ? process.argv.slice(2) : [path.join(webDir, 'e2e', 'designer.test.mjs')];
+const files = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['designer.test.mjs', 'workflow.test.mjs'].map((f) => path.join(webDir, 'e2e', f));
 const code = await new Promise((resolve) => {
   const child = spawn(process.execPath, ['--test', '--test-concurrency=1', ...files], {
     cwd: webDir,

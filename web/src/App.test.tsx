@@ -39,6 +39,7 @@ interface Call {
 
 let calls: Call[] = [];
 let putAnswer: () => Response;
+let deployedFlow: typeof demoFlow | null = null;
 
 function json(body: unknown, status = 200) {
   return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
@@ -48,6 +49,7 @@ beforeAll(() => installReactFlowStubs());
 
 beforeEach(() => {
   calls = [];
+  deployedFlow = null;
   putAnswer = () => json({ ...demoFlow, rev: '4' });
   window.location.hash = '#/flow/lambda-sync-demo';
   vi.stubGlobal('EventSource', FakeEventSource);
@@ -62,7 +64,11 @@ beforeEach(() => {
       if (url === '/api/flows/lambda-sync-demo' && method === 'PUT') return putAnswer();
       if (url === '/api/flows/lambda-sync-demo/status') return json({ flow: 'lambda-sync-demo', state: 'stopped', nodes: {} });
       if (url.endsWith('/messages')) return json({ messages: [], total: 0 });
-      if (url === '/api/flows/lambda-sync-demo/start') return json({ flow: 'lambda-sync-demo', state: 'running', nodes: { lambda1: { state: 'running', received: 0, emitted: 0, errors: 0 } } });
+      if (url === '/api/flows/lambda-sync-demo/deploy' && method === 'POST') {
+        deployedFlow = { ...demoFlow, rev: '4' };
+        return json({ status: { flow: 'lambda-sync-demo', state: 'running', nodes: { lambda1: { state: 'running', received: 0, emitted: 0, errors: 0 } } }, rev: '4', restarted: false, unchanged: false });
+      }
+      if (url === '/api/flows/lambda-sync-demo/deploy') return json({ running: deployedFlow !== null, rev: deployedFlow?.rev ?? null, flow: deployedFlow });
       return json({ error: `unexpected ${method} ${url}`, details: [] }, 500);
     }),
   );
@@ -165,13 +171,13 @@ describe('designer app', () => {
     expect((await screen.findByTestId('node-name') as HTMLInputElement).value).toBe('LambdaConnector 2');
   });
 
-  it('saves before starting when there are unsaved changes', async () => {
+  it('Deploy saves unsaved changes first, then deploys them', async () => {
     renderApp();
     await screen.findByTestId('node-lambda1');
     fireEvent.change(screen.getByTestId('flow-name'), { target: { value: 'Renamed' } });
-    fireEvent.click(screen.getByTestId('start'));
+    fireEvent.click(screen.getByTestId('deploy'));
     await waitFor(() => expect(screen.getByTestId('flow-state').textContent).toContain('running'));
     const order = calls.filter((c) => c.method !== 'GET').map((c) => `${c.method} ${c.url}`);
-    expect(order).toEqual(['PUT /api/flows/lambda-sync-demo', 'POST /api/flows/lambda-sync-demo/start']);
+    expect(order).toEqual(['PUT /api/flows/lambda-sync-demo', 'POST /api/flows/lambda-sync-demo/deploy']);
   });
 });

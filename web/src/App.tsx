@@ -3,10 +3,12 @@
 // undo history, validation issues) and the runtime (live status and messages from SSE).
 import { useReactFlow } from '@xyflow/react';
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
-import { ApiError, api, describeError, setToken } from './api/client';
-import type { ComponentDescriptor, FlowDocument, FlowSummary, Json, JsonObject } from './api/types';
+import { ApiError, api, describeError } from './api/client';
+import type { ComponentDescriptor, FlowDocument, FlowEvent, FlowSummary, Json, JsonObject } from './api/types';
 import { Canvas } from './components/Canvas';
+import { DebugPanel } from './components/DebugPanel';
 import { Dialog } from './components/Dialog';
+import { TokenDialog } from './components/TokenDialog';
 import { FlowsPanel, NewFlowForm } from './components/FlowsPanel';
 import { Inspector } from './components/Inspector';
 import { Palette } from './components/Palette';
@@ -16,8 +18,15 @@ import { currentSnapshot, editorReducer, emptyEditor, isDirty, toFlowDocument } 
 import { issueCount, issuesFromDetails } from './lib/issues';
 import { flowIdProblem } from './lib/ids';
 import { parseFlowDocument } from './lib/model';
-import { initialRuntime, parseFlowEvent, runtimeReducer } from './lib/runtime';
+import { initialRuntime, runtimeReducer } from './lib/runtime';
+import { useLiveEvents } from './stores/useLiveEvents';
+import { usePaletteDrag } from './stores/usePaletteDrag';
 import { stripWriteOnly } from './lib/schema';
+import { deployDiff } from './lib/deploy';
+import { fragmentOf, type Fragment } from './lib/clipboard';
+import { issueHeadline } from './lib/messages';
+import { debugReducer, type DebugEntry } from './lib/debug';
+import { useDeployed } from './stores/useDeployed';
 
 type DialogState =
   | { kind: 'conflict'; status: number }
@@ -63,18 +72,26 @@ export function App() {
   const [flowsError, setFlowsError] = useState<string | null>(null);
   const [editor, dispatch] = useReducer(editorReducer, undefined, emptyEditor);
   const [runtime, rdispatch] = useReducer(runtimeReducer, undefined, initialRuntime);
+  const [debug, setDebug] = useState<DebugEntry[]>([]);
+  const [debugOpen, setDebugOpen] = useState(false);
   const runtimeRef = useRef(runtime);
   runtimeRef.current = runtime;
   const [tab, setTab] = useState<InspectorTab>('properties');
   const [dialog, setDialog] = useState<DialogState | null>(null);
   const [toasts, setToasts] = useState<Toast[]>([]);
-  const [busy, setBusy] = useState<null | 'saving' | 'starting' | 'stopping' | 'loading'>(null);
+  const [busy, setBusy] = useState<null | 'saving' | 'starting' | 'stopping' | 'loading' | 'deploying'>(null);
   const [sidebarOpen, setSidebarOpen] = useState(() => typeof window === 'undefined' || window.innerWidth > 860);
   const nameRef = useRef<HTMLInputElement>(null);
   const fileRef = useRef<HTMLInputElement>(null);
   const toastSeq = useRef(0);
+  // while a component is dragged from the palette the sheet steps aside: every drop lands on the canvas
+  const paletteDrag = usePaletteDrag();
+  const clipboard = useRef<{ fragment: Fragment; pasted: number } | null>(null);
 
   const byType = useMemo(() => new Map(components.map((c) => [c.type, c])), [components]);
+  const editorRef = useRef(editor);
+  editorRef.current = editor;
+  const { deployed, refresh: refreshDeployed, forget: forgetDeployed } = useDeployed(editor.meta.id);
   const open = editor.meta.id !== '';
   const onServer = editor.savedFingerprint !== '' || editor.rev !== undefined;
   const dirty = open && isDirty(editor);
@@ -170,14 +187,14 @@ export function App() {
       const issues = issuesFromDetails(e.details, doc);
       dispatch({ type: 'setIssues', issues });
       const n = issueCount(issues);
-      toast('error', `${what}: ${e.message}${n > 0 ? ` — ${n} problem${n === 1 ? '' : 's'} marked on the canvas.` : ''}`);
+      toast('error', `${what}: ${issueHeadline(issues, doc, byType) ?? e.message}${n > 1 ? ` (and ${n - 1} more problem${n === 2 ? '' : 's'} marked on the canvas)` : n === 1 ? ' (marked on the canvas)' : ''}`);
       const first = Object.keys(issues.byNode)[0];
       if (first) {
         dispatch({ type: 'select', nodeIds: [first] });
         setTab('properties');
       }
     },
-    [toast],
+    [toast, byType],
   );
 
   const save = useCallback(
@@ -204,27 +221,6 @@ export function App() {
     [open, editor, toast, refreshFlows, applyIssues, handleAuth],
   );
 
-  const start = useCallback(async () => {
-    if (!open) return;
-    if (dirty || !onServer) {
-      const ok = await save({ quiet: true });
-      if (!ok) return;
-    }
-    setBusy('starting');
-    try {
-      const asOf = runtimeRef.current.seq;
-      const status = await api.start(editor.meta.id);
-      rdispatch({ type: 'status', status, asOf });
-      void refreshFlows();
-    } catch (e) {
-      handleAuth(e);
-      if (e instanceof ApiError && e.status === 422) applyIssues(e, toFlowDocument(editor), 'Not started');
-      else toast('error', `Not started: ${describeError(e)}`);
-    } finally {
-      setBusy(null);
-    }
-  }, [open, dirty, onServer, save, editor, toast, refreshFlows, applyIssues, handleAuth]);
-
   const stop = useCallback(async () => {
     setBusy('stopping');
     try {
@@ -240,74 +236,51 @@ export function App() {
     }
   }, [editor.meta.id, toast, refreshFlows, handleAuth]);
 
+  /** The Feeder card's one-click Send: its default message, once (Node-RED's inject button). */
+  const sendDefault = useCallback(
+    async (nodeId: string) => {
+      try {
+        await api.send(editor.meta.id, nodeId, { count: 1 });
+      } catch (e) {
+        handleAuth(e);
+        toast('error', `Not sent: ${describeError(e)}`);
+      }
+    },
+    [editor.meta.id, toast, handleAuth],
+  );
+
+  /** Deploy, as Node-RED's: save, then start the saved version or restart a run of an older one. */
+  const deploy = useCallback(async () => {
+    if (!open) return;
+    if (dirty || !onServer) {
+      const ok = await save({ quiet: true });
+      if (!ok) return;
+    }
+    setBusy('deploying');
+    try {
+      const asOf = runtimeRef.current.seq;
+      const answer = await api.deploy(editor.meta.id);
+      rdispatch({ type: 'status', status: answer.status, asOf });
+      await refreshDeployed();
+      toast('ok', answer.unchanged ? 'Deployed: the running flow is already this version.' : answer.restarted ? 'Deployed: the flow restarted with your changes.' : 'Deployed: the flow runs.');
+      void refreshFlows();
+    } catch (e) {
+      handleAuth(e);
+      if (e instanceof ApiError && e.status === 422) applyIssues(e, toFlowDocument(editor), 'Not deployed');
+      else toast('error', `Not deployed: ${describeError(e)}`);
+    } finally {
+      setBusy(null);
+    }
+  }, [open, dirty, onServer, save, editor, toast, refreshFlows, applyIssues, handleAuth, refreshDeployed]);
+
   // ---- live events ---------------------------------------------------------------------------
   const flowId = editor.meta.id;
-  const nodesRef = useRef(editor.nodes);
-  nodesRef.current = editor.nodes;
-  const serverNodesRef = useRef(editor.serverNodes);
-  serverNodesRef.current = editor.serverNodes;
-
-  const displayLimitsKey = editor.nodes
-    .filter((n) => n.data.type === 'display')
-    .map((n) => `${n.id}=${typeof n.data.config.maxMessages === 'number' ? n.data.config.maxMessages : 10}`)
-    .join(',');
+  const onDebug = useCallback((event: FlowEvent) => setDebug((d) => debugReducer(d, event)), []);
+  useLiveEvents({ flowId, onServer, nodes: editor.nodes, serverNodes: editor.serverNodes, runtimeRef, rdispatch, onFlowChange: refreshFlows, refreshDeployed, onDebug });
   useEffect(() => {
-    const limits: Record<string, number> = {};
-    for (const part of displayLimitsKey.split(',').filter(Boolean)) {
-      const [id, n] = part.split('=');
-      limits[id!] = Number(n);
-    }
-    rdispatch({ type: 'limits', limits });
-  }, [displayLimitsKey]);
-
-  useEffect(() => {
-    if (!flowId || !onServer || typeof EventSource === 'undefined') return;
-    let closed = false;
-    const es = new EventSource(api.eventsUrl(flowId));
-    const sync = async () => {
-      try {
-        const asOf = runtimeRef.current.seq;
-        const status = await api.status(flowId);
-        if (!closed) rdispatch({ type: 'status', status, asOf });
-      } catch {
-        // a flow never started may have no status yet
-      }
-      // only Displays the server knows: one added since the last save has no messages yet
-      for (const n of nodesRef.current.filter((x) => x.data.type === 'display' && serverNodesRef.current.includes(x.id))) {
-        try {
-          const res = await api.messages(flowId, n.id);
-          if (!closed) rdispatch({ type: 'messages', node: n.id, items: res.messages, total: res.total });
-        } catch {
-          // not yet known to the server (added since the last save)
-        }
-      }
-    };
-    // The stream ends when a run ends and EventSource reconnects within seconds; only a longer
-    // gap is shown as "offline". Each (re)connection re-reads status and messages.
-    let offlineTimer: number | undefined;
-    es.onopen = () => {
-      window.clearTimeout(offlineTimer);
-      offlineTimer = undefined;
-      rdispatch({ type: 'connected', connected: true });
-      void sync();
-    };
-    es.onerror = () => {
-      if (offlineTimer === undefined) offlineTimer = window.setTimeout(() => rdispatch({ type: 'connected', connected: false }), 5000);
-    };
-    for (const name of ['status', 'message', 'error', 'flow']) {
-      es.addEventListener(name, (ev) => {
-        const parsed = parseFlowEvent(name, (ev as MessageEvent<string>).data);
-        if (parsed) rdispatch({ type: 'event', event: parsed });
-        if (parsed?.kind === 'flow') void refreshFlows();
-      });
-    }
-    return () => {
-      closed = true;
-      window.clearTimeout(offlineTimer);
-      es.close();
-      rdispatch({ type: 'connected', connected: false });
-    };
-  }, [flowId, onServer, refreshFlows]);
+    forgetDeployed();
+    setDebug([]);
+  }, [flowId, forgetDeployed]);
 
   // ---- flows ---------------------------------------------------------------------------------
   const createFlow = useCallback(
@@ -352,7 +325,12 @@ export function App() {
   );
 
   const exportFlow = useCallback(() => {
-    const doc = exportDocument(toFlowDocument(editor), byType);
+    const whole = toFlowDocument(editor);
+    const picked = editor.nodes.filter((n) => n.selected).map((n) => n.id);
+    // with several nodes selected, Export downloads those (and the routes between them)
+    const partial = picked.length > 1 && picked.length < whole.nodes.length;
+    const source = partial ? { ...whole, id: `${whole.id}-selection`, name: `${whole.name} (selection)`, ...fragmentOf(whole, new Set(picked)) } : whole;
+    const doc = exportDocument(source, byType);
     const blob = new Blob([JSON.stringify(doc, null, 2) + '\n'], { type: 'application/json' });
     const url = URL.createObjectURL(blob);
     const a = document.createElement('a');
@@ -449,11 +427,28 @@ export function App() {
         window.setTimeout(() => nameRef.current?.select(), 0);
       } else if (e.key === 'Escape' && selectedNodes.length > 0) {
         dispatch({ type: 'select', nodeIds: [] });
+      } else if (open && mod && key === 'a') {
+        e.preventDefault();
+        dispatch({ type: 'selectAll' });
+      } else if (open && mod && (key === 'c' || key === 'd') && selectedNodes.length > 0) {
+        e.preventDefault();
+        const piece = fragmentOf(toFlowDocument(editorRef.current), new Set(selectedNodes.map((n) => n.id)));
+        if (key === 'd') {
+          dispatch({ type: 'paste', fragment: piece, offset: 40 });
+          return;
+        }
+        clipboard.current = { fragment: piece, pasted: 0 };
+        void navigator.clipboard?.writeText(JSON.stringify(piece, null, 2)).catch(() => undefined);
+        toast('info', `Copied ${piece.nodes.length} node${piece.nodes.length === 1 ? '' : 's'}.`);
+      } else if (open && mod && key === 'v' && clipboard.current) {
+        e.preventDefault();
+        clipboard.current.pasted += 1;
+        dispatch({ type: 'paste', fragment: clipboard.current.fragment, offset: 40 * clipboard.current.pasted });
       }
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [open, save, dialog, inspected, selectedNodes.length]);
+  }, [open, save, dialog, inspected, selectedNodes, toast]);
 
   useEffect(() => {
     const onBeforeUnload = (e: BeforeUnloadEvent) => {
@@ -463,14 +458,20 @@ export function App() {
     return () => window.removeEventListener('beforeunload', onBeforeUnload);
   }, [dirty]);
 
-  const ctx: DesignerContextValue = useMemo(() => ({ components: byType, runtime, issues: editor.issues, inspect }), [byType, runtime, editor.issues, inspect]);
+  const diff = useMemo(() => deployDiff(toFlowDocument(editor), running ? deployed : null), [editor, running, deployed]);
+  const deployedIds = useMemo(() => new Set((deployed?.nodes ?? []).map((n) => n.id)), [deployed]);
+  const pending = diff.changed.size + diff.removed.length;
+  const ctx: DesignerContextValue = useMemo(
+    () => ({ components: byType, runtime, issues: editor.issues, inspect, changed: diff.changed, deployed: deployedIds, sendDefault }),
+    [byType, runtime, editor.issues, inspect, diff.changed, deployedIds, sendDefault],
+  );
 
   const snapshotNodes = currentSnapshot(editor).nodes.length;
   const currentSummary = flows?.find((f) => f.id === editor.meta.id);
 
   return (
     <DesignerContext.Provider value={ctx}>
-      <div className={`lf-app${sidebarOpen ? '' : ' sidebar-closed'}${inspected ? ' has-inspector' : ''}`}>
+      <div className={`lf-app${sidebarOpen ? '' : ' sidebar-closed'}${inspected && !paletteDrag ? ' has-inspector' : ''}`}>
         <header className="lf-topbar">
           <button type="button" className="lf-icon-btn lf-sidebar-toggle" aria-label={sidebarOpen ? 'Hide sidebar' : 'Show sidebar'} aria-expanded={sidebarOpen} onClick={() => setSidebarOpen((v) => !v)}>
             ☰
@@ -506,13 +507,24 @@ export function App() {
               {busy === 'saving' ? 'Saving…' : 'Save'}
             </button>
             <span className="lf-toolbar-sep" />
-            {running ? (
+            <button
+              type="button"
+              className={`lf-btn lf-btn--go${pending > 0 || !running ? ' lf-btn--attention' : ''}`}
+              onClick={() => void deploy()}
+              disabled={!open || snapshotNodes === 0 || busy === 'deploying' || busy === 'saving'}
+              data-testid="deploy"
+              title={running ? (pending > 0 ? `${pending} node${pending === 1 ? '' : 's'} differ from the running version: save and restart the flow with them` : 'Save and apply to the running flow') : 'Save and start the flow'}
+            >
+              ▶ {busy === 'deploying' ? 'Deploying…' : 'Deploy'}
+              {running && pending > 0 && (
+                <span className="lf-count" data-testid="deploy-pending">
+                  {pending}
+                </span>
+              )}
+            </button>
+            {running && (
               <button type="button" className="lf-btn lf-btn--stop" onClick={() => void stop()} disabled={busy === 'stopping'} data-testid="stop">
                 ■ Stop
-              </button>
-            ) : (
-              <button type="button" className="lf-btn lf-btn--go" onClick={() => void start()} disabled={!open || snapshotNodes === 0 || busy === 'starting'} data-testid="start" title={dirty ? 'Saves, then starts' : 'Start the flow'}>
-                ▶ {busy === 'starting' ? 'Starting…' : dirty || !onServer ? 'Save & start' : 'Start'}
               </button>
             )}
             <span className={`lf-run-state lf-run-state--${runtime.flowState}`} data-testid="flow-state" title={runtime.connected ? 'Live updates connected' : 'Live updates not connected'}>
@@ -520,11 +532,14 @@ export function App() {
               {running ? 'running' : open ? 'stopped' : '—'}
               {open && onServer && !runtime.connected && <span className="lf-muted"> · offline</span>}
             </span>
+            <button type="button" className={`lf-btn${debugOpen ? ' is-active' : ''}`} onClick={() => setDebugOpen((v) => !v)} aria-pressed={debugOpen} disabled={!open} data-testid="debug-toggle" title="Everything the Displays and error ports receive">
+              Debug{debug.length > 0 && <span className="lf-count">{debug.length}</span>}
+            </button>
             <span className="lf-toolbar-sep" />
             <button type="button" className="lf-btn" onClick={() => fileRef.current?.click()} title="Import a flow JSON file">
               Import
             </button>
-            <button type="button" className="lf-btn" onClick={exportFlow} disabled={!open} title="Download the flow as JSON (without secrets)" data-testid="export">
+            <button type="button" className="lf-btn" onClick={exportFlow} disabled={!open} title="Download the flow — or, with several nodes selected, those — as JSON (without secrets)" data-testid="export">
               Export
             </button>
             <input
@@ -558,6 +573,8 @@ export function App() {
               <dd>rename node</dd>
               <dt>Ctrl+S</dt>
               <dd>save</dd>
+              <dt>Ctrl+A / C / V / D</dt>
+              <dd>select all / copy / paste / duplicate</dd>
             </dl>
           </section>
         </nav>
@@ -569,6 +586,15 @@ export function App() {
                 <div key={i}>{g}</div>
               ))}
             </div>
+          )}
+          {open && debugOpen && (
+            <DebugPanel
+              entries={debug}
+              names={new Map(editor.nodes.map((n) => [n.id, n.data.name]))}
+              onSelect={(id) => inspect(id)}
+              onClear={() => setDebug([])}
+              onClose={() => setDebugOpen(false)}
+            />
           )}
           {open ? (
             <Canvas nodes={editor.nodes} edges={editor.edges} dispatch={dispatch} components={components} onNodeOpen={(id) => inspect(id, 'properties')} onConnectRefused={(r) => toast('info', r)} />
@@ -598,7 +624,7 @@ export function App() {
           )}
         </main>
 
-        {inspected && open && (
+        {inspected && open && !paletteDrag && (
           <Inspector
             ref={nameRef}
             node={inspected}
@@ -613,7 +639,7 @@ export function App() {
             onConfig={(config) => dispatch({ type: 'setConfig', nodeId: inspected.id, config })}
             onClearSecret={(pointer, clear) => dispatch({ type: 'clearSecret', nodeId: inspected.id, pointer, clear })}
             onClose={() => dispatch({ type: 'select', nodeIds: [] })}
-            onStart={() => void start()}
+            onStart={() => void deploy()}
             onClearMessages={() => {
               rdispatch({ type: 'clear', node: inspected.id });
               if (onServer && editor.serverNodes.includes(inspected.id)) api.clearMessages(editor.meta.id, inspected.id).catch((e) => toast('error', `Not cleared: ${describeError(e)}`));
@@ -762,38 +788,5 @@ export function App() {
         {dialog?.kind === 'token' && <TokenDialog onDone={() => window.location.reload()} onCancel={() => setDialog(null)} />}
       </div>
     </DesignerContext.Provider>
-  );
-}
-
-function TokenDialog({ onDone, onCancel }: { onDone: () => void; onCancel: () => void }) {
-  const [value, setValue] = useState('');
-  return (
-    <Dialog
-      title="This server needs a token"
-      onCancel={onCancel}
-      actions={
-        <>
-          <button type="button" className="lf-btn" onClick={onCancel}>
-            Cancel
-          </button>
-          <button
-            type="button"
-            className="lf-btn lf-btn--primary"
-            disabled={!value}
-            onClick={() => {
-              setToken(value);
-              onDone();
-            }}
-          >
-            Use token
-          </button>
-        </>
-      }
-    >
-      <label className="lf-field">
-        <span>Bearer token (as given to lambdaflow serve with --token)</span>
-        <input className="lf-input" type="password" value={value} onChange={(e) => setValue(e.target.value)} autoComplete="off" />
-      </label>
-    </Dialog>
   );
 }

@@ -12,6 +12,12 @@ export interface DesignerContextValue {
   issues: Issues;
   /** Opens the inspector on a node (select it, show a tab). */
   inspect: (nodeId: string, tab?: InspectorTab) => void;
+  /** Nodes whose running version differs from the open one (until deployed). */
+  changed: ReadonlySet<string>;
+  /** Nodes the running (or last) run was deployed with. */
+  deployed: ReadonlySet<string>;
+  /** A Feeder's one-click Send of its default message. */
+  sendDefault: (nodeId: string) => void;
 }
 
 export type InspectorTab = 'properties' | 'run';
@@ -21,6 +27,9 @@ export const DesignerContext = createContext<DesignerContextValue>({
   runtime: initialRuntime(),
   issues: noIssues(),
   inspect: () => undefined,
+  changed: new Set(),
+  deployed: new Set(),
+  sendDefault: () => undefined,
 });
 
 export function useDesigner(): DesignerContextValue {

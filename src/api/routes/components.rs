@@ -1,4 +1,8 @@
 //! Component descriptors and the component test route (Fiorano's Test button).
+//!
+//! A test names the flow and node being edited (`flow`, `node`): its error records say
+//! `{"component": {"flow": "<flow>", "node": "<node>"}}` as the same failure in the running flow
+//! would, never the harness's own names. A node not saved yet is tested without stored secrets.
 
 use std::time::Instant;
 
@@ -162,13 +166,19 @@ pub async fn test(
             ApiError::unprocessable(format!("/message{}", e.pointer), without_values(&e.message))
         })?,
     };
-    let node_id = body.node.clone().unwrap_or_else(|| "test".into());
+    let node_id = body.node.clone().unwrap_or_else(|| component.clone());
+    let flow_label = body.flow.clone();
+    // A node added since the last save has no stored secrets yet: it is tested as it is.
+    let (secrets_flow, secrets_node) = match (body.flow, body.node) {
+        (Some(flow), Some(node)) if !is_stored(&state, &flow, &node).await => (None, None),
+        pair => pair,
+    };
     let config = config_with_stored_secrets(
         &state,
         compiled.spec.type_name,
         body.config.unwrap_or_else(|| Value::Object(Map::new())),
-        body.flow,
-        body.node,
+        secrets_flow,
+        secrets_node,
         "/config",
     )
     .await?;
@@ -190,7 +200,12 @@ pub async fn test(
         .send(message)
         .await
         .map_err(|e| ApiError::Conflict(format!("the test node ended early: {e}")))?;
-    let collected = harness.stop(state.settings.test_timeout).await;
+    let mut collected = harness.stop(state.settings.test_timeout).await;
+    if let Some(flow) = &flow_label {
+        for record in &mut collected.error {
+            name_flow(record, flow);
+        }
+    }
     let duration_ms = started.elapsed().as_millis() as u64;
     tracing::info!(component = %component, out = collected.out.len(), error = collected.error.len(),
         duration_ms, "Component tested.");
@@ -200,4 +215,28 @@ pub async fn test(
         duration_ms,
         status: collected.status,
     }))
+}
+
+/// Whether the stored flow `flow` has a node `node`.
+async fn is_stored(state: &Data, flow: &str, node: &str) -> bool {
+    let s = state.clone();
+    let (flow, node) = (flow.to_owned(), node.to_owned());
+    blocking(move || s.workspace.nodes(&flow))
+        .await
+        .is_ok_and(|nodes| nodes.iter().any(|(id, _)| *id == node))
+}
+
+/// Puts the flow being edited into an error record's `component.flow`, where the harness that
+/// ran the test wrote its own name.
+fn name_flow(record: &mut Message, flow: &str) {
+    let Some(mut value) = record.body_json() else {
+        return;
+    };
+    let Some(component) = value.get_mut("component").and_then(Value::as_object_mut) else {
+        return;
+    };
+    component.insert("flow".into(), Value::String(flow.to_owned()));
+    record.body = serde_json::to_vec(&value)
+        .expect("a JSON value serialises")
+        .into();
 }

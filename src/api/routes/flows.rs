@@ -147,8 +147,16 @@ pub async fn start(state: Data, path: web::Path<FlowPath>) -> Result<HttpRespons
     let id = path.into_inner().id;
     let s = state.clone();
     let flow_id = id.clone();
-    let flow = blocking(move || s.workspace.runnable(&flow_id)).await?;
+    let (flow, document, rev) = blocking(move || {
+        let (document, rev) = s.workspace.document(&flow_id)?;
+        Ok((s.workspace.runnable(&flow_id)?, document, rev))
+    })
+    .await?;
+    let was_running = state.runner.is_running(&id);
     let status = state.runner.start(&flow).await?;
+    if !was_running {
+        state.runner.note_deployed(&id, &rev, document);
+    }
     Ok(HttpResponse::Ok().json(status))
 }
 

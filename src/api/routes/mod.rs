@@ -2,6 +2,7 @@
 //! the route modules share.
 
 pub mod components;
+pub mod deploy;
 pub mod flows;
 pub mod lambda;
 pub mod runtime;
@@ -157,6 +158,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             )
             .service(resource("/flows/{id}/start").route(post().to(flows::start)))
             .service(resource("/flows/{id}/stop").route(post().to(flows::stop)))
+            .service(
+                resource("/flows/{id}/deploy")
+                    .route(get().to(deploy::deployed))
+                    .route(post().to(deploy::deploy)),
+            )
             .service(resource("/flows/{id}/status").route(get().to(flows::status)))
             .service(resource("/flows/{id}/nodes/{node}/send").route(post().to(runtime::send)))
             .service(

@@ -135,6 +135,19 @@ export function putBody(doc: FlowDocument): FlowDocument {
   return body;
 }
 
+export interface DeployAnswer {
+  status: FlowStatus;
+  rev: string;
+  restarted: boolean;
+  unchanged: boolean;
+}
+
+export interface DeployedVersion {
+  running: boolean;
+  rev: string | null;
+  flow: FlowDocument | null;
+}
+
 export const api = {
   health: () => get<{ status: string; version: string }>('/api/health'),
   components: () => get<ComponentDescriptor[]>('/api/components'),
@@ -151,6 +164,10 @@ export const api = {
   deleteFlow: (id: string) => request<void>(`/api/flows/${enc(id)}`, { method: 'DELETE' }).then(() => undefined),
   start: (id: string) => post<FlowStatus>(`/api/flows/${enc(id)}/start`),
   stop: (id: string) => post<FlowStatus>(`/api/flows/${enc(id)}/stop`),
+  /** Deploy: start the saved version, restarting a run of an older one. */
+  deploy: (id: string) => post<DeployAnswer>(`/api/flows/${enc(id)}/deploy`),
+  /** The saved version the current or last run started from. */
+  deployed: (id: string) => get<DeployedVersion>(`/api/flows/${enc(id)}/deploy`),
   status: (id: string) => get<FlowStatus>(`/api/flows/${enc(id)}/status`),
 
   send: (flow: string, node: string, req: SendRequest) =>

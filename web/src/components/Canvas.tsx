@@ -3,8 +3,10 @@ import {
   Background,
   BackgroundVariant,
   Controls,
+  MarkerType,
   MiniMap,
   ReactFlow,
+  type FinalConnectionState,
   useReactFlow,
   type Connection,
   type EdgeChange,
@@ -14,7 +16,7 @@ import {
 import { useCallback, useMemo, type DragEvent } from 'react';
 import type { ComponentDescriptor } from '../api/types';
 import { useDesigner } from '../context';
-import { connectionProblem } from '../lib/connection';
+import { connectionProblem, refusalReason, type HandleEnd } from '../lib/connection';
 import type { EditorAction } from '../lib/editor';
 import { NODE_TYPE, type DesignerEdge, type DesignerNode } from '../lib/model';
 import { NodeCard } from './NodeCard';
@@ -54,6 +56,27 @@ export function Canvas({ nodes, edges, dispatch, components, onNodeOpen, onConne
     [typeOf, byType, edges, dispatch, onConnectRefused],
   );
 
+  // A wire dropped on a port that refuses it says why (React Flow drops it silently).
+  const onConnectEnd = useCallback(
+    (event: MouseEvent | TouchEvent, state: FinalConnectionState) => {
+      if (state.isValid || !state.fromHandle) return;
+      const from: HandleEnd = { node: state.fromHandle.nodeId, port: state.fromHandle.id ?? '', kind: state.fromHandle.type };
+      let to: HandleEnd | null = state.toHandle ? { node: state.toHandle.nodeId, port: state.toHandle.id ?? '', kind: state.toHandle.type } : null;
+      if (!to) {
+        // not offered as a target (same kind of port): find the handle under the pointer
+        const point = 'changedTouches' in event ? event.changedTouches[0] : event;
+        const el = point ? document.elementFromPoint(point.clientX, point.clientY)?.closest('.react-flow__handle') : null;
+        const node = el?.getAttribute('data-nodeid');
+        const port = el?.getAttribute('data-handleid');
+        if (!el || !node || !port) return;
+        to = { node, port, kind: el.classList.contains('source') ? 'source' : 'target' };
+      }
+      const reason = refusalReason(from, to, typeOf, byType, edges);
+      if (reason) onConnectRefused(reason);
+    },
+    [typeOf, byType, edges, onConnectRefused],
+  );
+
   const onNodesChange = useCallback((changes: NodeChange<DesignerNode>[]) => dispatch({ type: 'nodesChange', changes }), [dispatch]);
   const onEdgesChange = useCallback((changes: EdgeChange<DesignerEdge>[]) => dispatch({ type: 'edgesChange', changes }), [dispatch]);
 
@@ -82,7 +105,8 @@ export function Canvas({ nodes, edges, dispatch, components, onNodeOpen, onConne
       if (!desc) return;
       const p = rf.screenToFlowPosition({ x: e.clientX, y: e.clientY });
       // centre the card (about 200×100) on the pointer
-      dispatch({ type: 'addNode', componentType: type, title: desc.title, position: { x: p.x - 100, y: p.y - 40 } });
+      // a drop does not select the new card: the sheet opens when the user selects it
+      dispatch({ type: 'addNode', componentType: type, title: desc.title, position: { x: p.x - 100, y: p.y - 40 }, select: false });
     },
     [byType, rf, dispatch],
   );
@@ -91,8 +115,9 @@ export function Canvas({ nodes, edges, dispatch, components, onNodeOpen, onConne
     () =>
       edges.map((e) => {
         const bad = issues.byEdge[e.id];
-        if (!bad) return e;
-        return { ...e, className: `${e.className ?? ''} edge-invalid`.trim(), label: bad.join('; ') };
+        const styled = { ...e, type: 'smoothstep', markerEnd: { type: MarkerType.ArrowClosed, width: 18, height: 18 } };
+        if (!bad) return styled;
+        return { ...styled, className: `${e.className ?? ''} edge-invalid`.trim(), label: bad.join('; ') };
       }),
     [edges, issues.byEdge],
   );
@@ -109,6 +134,7 @@ export function Canvas({ nodes, edges, dispatch, components, onNodeOpen, onConne
         onNodesChange={onNodesChange}
         onEdgesChange={onEdgesChange}
         onConnect={onConnect}
+        onConnectEnd={onConnectEnd}
         isValidConnection={isValidConnection}
         onBeforeDelete={onBeforeDelete}
         onNodeDoubleClick={(_, n) => onNodeOpen(n.id)}

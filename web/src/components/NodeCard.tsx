@@ -4,6 +4,7 @@ import { Handle, Position, type NodeProps } from '@xyflow/react';
 import { memo } from 'react';
 import { useDesigner } from '../context';
 import { preview } from '../lib/message';
+import { nodeBadge } from '../lib/runtime';
 import type { DesignerNode } from '../lib/model';
 
 const ICONS: Record<string, string> = { feeder: '➤', display: '▤', lambda: 'λ' };
@@ -13,19 +14,22 @@ export function typeIcon(type: string): string {
 }
 
 function NodeCardImpl({ id, data, selected }: NodeProps<DesignerNode>) {
-  const { components, runtime, issues } = useDesigner();
+  const { components, runtime, issues, changed, deployed, sendDefault } = useDesigner();
   const desc = components.get(data.type);
   const status = runtime.nodes[id];
   const nodeIssues = issues.byNode[id] ?? [];
   const inputs = desc?.inputs ?? ['in'];
   const outputs = desc?.outputs ?? ['out'];
-  const state = status?.state ?? (runtime.flowState === 'running' ? 'starting' : 'idle');
+  const state = nodeBadge(runtime, id, deployed.has(id));
+  const isChanged = changed.has(id);
+  const running = runtime.flowState === 'running';
   const lastMsg = runtime.messages[id]?.items.at(-1);
   const functionName = typeof data.config.functionName === 'string' ? data.config.functionName : '';
   const classes = ['lf-node', `lf-node--${data.type}`];
   if (selected) classes.push('is-selected');
   if (nodeIssues.length > 0) classes.push('is-invalid');
   if (!desc) classes.push('is-unknown');
+  if (isChanged) classes.push('is-changed');
 
   const outTop = (i: number) => `${((i + 1) * 100) / (outputs.length + 1)}%`;
   const inTop = (i: number) => `${((i + 1) * 100) / (inputs.length + 1)}%`;
@@ -51,20 +55,42 @@ function NodeCardImpl({ id, data, selected }: NodeProps<DesignerNode>) {
           {typeIcon(data.type)}
         </span>
         <div className="lf-node-titles">
-          <div className="lf-node-name">{data.name}</div>
+          <div className="lf-node-name">
+            {data.name}
+            {isChanged && (
+              <span className="lf-node-changed" data-testid={`changed-${id}`} title="Differs from the running version: Deploy to apply">
+                ● not deployed
+              </span>
+            )}
+          </div>
           <div className="lf-node-sub">
             {id} · {desc?.title ?? `unknown type "${data.type}"`}
           </div>
         </div>
       </div>
+      {data.type === 'feeder' && (
+        <button
+          type="button"
+          className="lf-btn lf-btn--small lf-node-send nodrag"
+          data-testid={`send-${id}`}
+          disabled={!running || !deployed.has(id)}
+          title={running ? 'Send the default message once' : 'Deploy the flow to send'}
+          onClick={(e) => {
+            e.stopPropagation();
+            sendDefault(id);
+          }}
+        >
+          ➤ Send
+        </button>
+      )}
       {functionName && (
         <div className="lf-node-detail" title="Lambda function">
           ƒ <code>{functionName}</code>
         </div>
       )}
       {data.type === 'display' && lastMsg && (
-        <div className="lf-node-detail lf-node-preview" title="Last message received">
-          {preview(lastMsg, 36)}
+        <div className={`lf-node-detail lf-node-preview${lastMsg.properties?.['error.type'] ? ' is-error' : ''}`} title="Last message received" data-testid={`preview-${id}`}>
+          {lastMsg.properties?.['error.type'] ? `⚠ ${String(lastMsg.properties['error.type'])} / ${String(lastMsg.properties['error.code'] ?? '')}` : preview(lastMsg, 36)}
         </div>
       )}
       <div className="lf-node-counters" aria-label="counters">
@@ -77,7 +103,7 @@ function NodeCardImpl({ id, data, selected }: NodeProps<DesignerNode>) {
         <span title="errors" className={status && status.errors > 0 ? 'has-errors' : undefined}>
           err <b data-testid={`errors-${id}`}>{status?.errors ?? 0}</b>
         </span>
-        <span className={`lf-badge lf-badge--${state}`} data-testid={`status-${id}`}>
+        <span className={`lf-badge lf-badge--${state.replace(/\s+/g, '-')}`} data-testid={`status-${id}`}>
           {state}
         </span>
       </div>

@@ -2,17 +2,19 @@
 // uiSchema as served by the API, with the Lambda pickers, secret fields, the server's validation
 // errors on their fields, and a Test button running the component on one message.
 import Form from '@rjsf/core';
-import type { RegistryWidgetsType, RJSFSchema, UiSchema, ValidatorType } from '@rjsf/utils';
+import { getDefaultFormState, type RegistryWidgetsType, type RJSFSchema, type UiSchema, type ValidatorType } from '@rjsf/utils';
 import { customizeValidator } from '@rjsf/validator-ajv8';
 import Ajv2020 from 'ajv/dist/2020';
 import { Fragment, useMemo, useState } from 'react';
 import { ApiError, api, describeError } from '../api/client';
 import type { ComponentDescriptor, JsonObject, Message, TestResponse } from '../api/types';
-import { errorSchemaFor, issuesFromDetails, pointerLabel, type NodeIssue } from '../lib/issues';
+import { errorSchemaFor, issuesFromDetails, type NodeIssue } from '../lib/issues';
 import { checkJson, isJsonContentType } from '../lib/message';
 import { parsePointer } from '../lib/pointer';
 import { dropHiddenFields, writeOnlyPointers } from '../lib/schema';
+import { applyEdit, fieldTitles, formSchema } from '../lib/sheetData';
 import { MessageView } from './MessageView';
+import { GroupedObjectTemplate } from './sheet/GroupedObjectTemplate';
 import { LambdaFunctionWidget, LambdaQualifierWidget } from './widgets/LambdaWidgets';
 import { SecretWidget } from './widgets/SecretWidget';
 import { ID_PREFIX, ID_SEPARATOR, widgetIdFromPointer, type SheetContext } from './widgets/sheetContext';
@@ -23,6 +25,8 @@ export const widgets: RegistryWidgetsType = {
   password: SecretWidget,
   PasswordWidget: SecretWidget,
 };
+
+const templates = { ObjectFieldTemplate: GroupedObjectTemplate };
 
 const validators = new Map<string, ValidatorType>();
 
@@ -66,6 +70,7 @@ interface PropertySheetProps {
 export function PropertySheet(props: PropertySheetProps) {
   const { descriptor, nodeId, flowId, config, secretsSet, secretsClear, issues, disabled, onChange, onClearSecret } = props;
   const uiSchema = useMemo(() => withSecretWidgets(descriptor.schema, descriptor.uiSchema), [descriptor]);
+  const schema = useMemo(() => formSchema(descriptor.schema) as RJSFSchema, [descriptor]);
   const [testIssues, setTestIssues] = useState<NodeIssue[]>([]);
   const allIssues = useMemo(() => [...issues, ...testIssues], [issues, testIssues]);
   const extraErrors = useMemo(() => errorSchemaFor(allIssues), [allIssues]);
@@ -74,6 +79,8 @@ export function PropertySheet(props: PropertySheetProps) {
 
   const focusField = (pointer: string) => {
     const el = document.getElementById(widgetIdFromPointer(pointer));
+    // a field inside a closed group: open the groups around it first
+    for (let d = el?.closest('details'); d; d = d.parentElement?.closest('details')) d.open = true;
     el?.focus();
   };
 
@@ -87,7 +94,7 @@ export function PropertySheet(props: PropertySheetProps) {
               <li key={n}>
                 {i.inConfig ? (
                   <button type="button" className="lf-link" onClick={() => focusField(i.pointer)}>
-                    {pointerLabel(i.pointer)}
+                    {fieldTitles(schema as JsonObject, i.pointer)}
                   </button>
                 ) : (
                   <span>node</span>
@@ -98,14 +105,25 @@ export function PropertySheet(props: PropertySheetProps) {
           </ul>
         </div>
       )}
+      <TestPanel
+        descriptor={descriptor}
+        config={config}
+        nodeId={nodeId}
+        flowId={flowId}
+        onIssues={(details) => {
+          const mapped = issuesFromDetails(details, { nodes: [{ id: nodeId, type: descriptor.type, name: nodeId, position: { x: 0, y: 0 }, config }], edges: [] }, { config: nodeId });
+          setTestIssues(mapped.byNode[nodeId] ?? []);
+        }}
+      />
       <Form
         key={`${nodeId}:${descriptor.type}`}
         className="lf-form"
-        schema={descriptor.schema as RJSFSchema}
+        schema={schema}
         uiSchema={uiSchema}
         formData={config}
         validator={validatorFor(descriptor.type)}
         widgets={widgets}
+        templates={templates}
         formContext={formContext}
         idPrefix={ID_PREFIX}
         idSeparator={ID_SEPARATOR}
@@ -119,22 +137,15 @@ export function PropertySheet(props: PropertySheetProps) {
           // only a user's edit changes the flow, so opening a sheet never makes it "unsaved".
           if (fieldId === undefined) return;
           setTestIssues([]);
-          const data = (e.formData ?? {}) as JsonObject;
-          onChange(dropHiddenFields(validatorFor(descriptor.type), descriptor.schema as RJSFSchema, data));
+          // only what the user changed is written: the server applies the defaults the form shows
+          const validator = validatorFor(descriptor.type);
+          const shown = (getDefaultFormState(validator, schema, config, schema) ?? {}) as JsonObject;
+          const next = applyEdit(schema as JsonObject, config, shown, (e.formData ?? {}) as JsonObject);
+          onChange(dropHiddenFields(validator, schema, next));
         }}
       >
         <Fragment />
       </Form>
-      <TestPanel
-        descriptor={descriptor}
-        config={config}
-        nodeId={nodeId}
-        flowId={flowId}
-        onIssues={(details) => {
-          const mapped = issuesFromDetails(details, { nodes: [{ id: nodeId, type: descriptor.type, name: nodeId, position: { x: 0, y: 0 }, config }], edges: [] }, { config: nodeId });
-          setTestIssues(mapped.byNode[nodeId] ?? []);
-        }}
-      />
     </div>
   );
 }
@@ -148,7 +159,7 @@ interface TestPanelProps {
 }
 
 function TestPanel({ descriptor, config, nodeId, flowId, onIssues }: TestPanelProps) {
-  const [open, setOpen] = useState(false);
+  const [open, setOpen] = useState(descriptor.type === 'lambda');
   const [body, setBody] = useState('{"name": "World"}');
   const [contentType, setContentType] = useState('application/json');
   const [running, setRunning] = useState(false);
@@ -187,20 +198,19 @@ function TestPanel({ descriptor, config, nodeId, flowId, onIssues }: TestPanelPr
       </button>
       {open && (
         <div className="lf-test-body">
-          <p className="lf-note">Runs this {descriptor.title} once, with the configuration above, on the message below. The flow need not be saved or running.</p>
-          <label className="lf-field">
-            <span>Content type</span>
-            <input className="lf-input lf-mono" value={contentType} onChange={(e) => setContentType(e.target.value)} list="lf-content-types" />
-          </label>
-          <label className="lf-field">
-            <span>Body</span>
-            <textarea className={`lf-input lf-code-input${jsonProblem ? ' is-invalid' : ''}`} rows={4} value={body} onChange={(e) => setBody(e.target.value)} spellCheck={false} data-testid="test-body" />
+          <label className="lf-field lf-test-message">
+            <span className="lf-sr">Body</span>
+            <textarea className={`lf-input lf-code-input${jsonProblem ? ' is-invalid' : ''}`} rows={2} value={body} onChange={(e) => setBody(e.target.value)} spellCheck={false} data-testid="test-body" title={`Runs this ${descriptor.title} once, with the configuration below, on this message. The flow need not be saved or running.`} />
           </label>
           {jsonProblem && <p className="lf-note lf-note--error">Not valid JSON: {jsonProblem.message}</p>}
           <div className="lf-row">
             <button type="button" className="lf-btn lf-btn--primary" onClick={run} disabled={running || Boolean(jsonProblem)} data-testid="test-run">
               {running ? 'Testing…' : 'Test'}
             </button>
+            <label className="lf-small lf-muted">
+              content type{' '}
+              <input className="lf-input lf-input--small lf-mono" value={contentType} onChange={(e) => setContentType(e.target.value)} list="lf-content-types" size={16} />
+            </label>
             {result && <span className="lf-muted">took {result.durationMs} ms</span>}
           </div>
           {error && (

@@ -41,6 +41,30 @@ describe('the LambdaConnector’s own schema', () => {
     );
   }
 
+  it('is Lambda-first: Test, then function, qualifier, invocation, region and endpoint; the rest collapsed with summaries', () => {
+    const { container } = renderLambda({});
+    const order = ['[data-testid="test-body"]', '#cfg__functionName', '#cfg__qualifier', '[id^="cfg__invocationType"]', '#cfg__connection__region', '#cfg__connection__endpointUrl', '[data-testid="group-payload"]'].map((sel) => {
+      const el = container.querySelector(sel);
+      expect(el, sel).not.toBeNull();
+      return el!;
+    });
+    for (let i = 1; i < order.length; i++) {
+      expect(order[i - 1]!.compareDocumentPosition(order[i]!) & Node.DOCUMENT_POSITION_FOLLOWING, `${i}`).toBeTruthy();
+    }
+    const groups = [...container.querySelectorAll('details.lf-group')] as HTMLDetailsElement[];
+    expect(groups.length).toBeGreaterThanOrEqual(9); // payload, output, concurrency, credentials, timeouts, 4 error types
+    expect(groups.every((g) => !g.open)).toBe(true);
+    const summary = (id: string) => container.querySelector(`[data-testid="group-${id}"] [data-testid="group-summary"]`)?.textContent ?? '';
+    expect(summary('connection')).toBe('Connection: log, error port, retry 5×');
+    expect(summary('request-processing')).toBe('Request processing: log, error port, retry 3×');
+    expect(summary('invalid-request')).toBe('Invalid request: log, error port, no retry');
+    expect(summary('concurrency')).toMatch(/4/);
+    expect(summary('credentials')).not.toMatch(/secret/i);
+    // the placeholder reads as a hint, never as a function name
+    const fn = container.querySelector('#cfg__functionName') as HTMLInputElement;
+    expect(fn.placeholder).toMatch(/\s/);
+  });
+
   it('hides the invocation type for async invoke', () => {
     const { container, unmount } = renderLambda({ functionName: 'hello' });
     expect(container.querySelector('[id^="cfg__invocationType"]')).not.toBeNull();

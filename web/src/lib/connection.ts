@@ -49,3 +49,30 @@ export function isValidConnection(
 ): boolean {
   return connectionProblem(c, typeOf, components, existing) === null;
 }
+
+export interface HandleEnd {
+  node: string;
+  port: string;
+  /** `source`: an output port; `target`: an input port. */
+  kind: 'source' | 'target';
+}
+
+/**
+ * Why a wire dragged from `from` and dropped on `to` was refused, in the user's words: out→out,
+ * in→in, a self-loop, a duplicate. Null when it would be accepted.
+ */
+export function refusalReason(
+  from: HandleEnd,
+  to: HandleEnd,
+  typeOf: TypeOf,
+  components: ReadonlyMap<string, Pick<ComponentDescriptor, 'inputs' | 'outputs'>>,
+  existing: readonly EdgeLike[] = [],
+): string | null {
+  if (from.node === to.node && from.port === to.port && from.kind === to.kind) return null; // dropped where it started
+  if (from.node === to.node) return 'Not connected: a node cannot feed itself.';
+  if (from.kind === 'source' && to.kind === 'source') return `Not connected: “${from.port}” and “${to.port}” are both outputs. Wire an output to an input (in).`;
+  if (from.kind === 'target' && to.kind === 'target') return `Not connected: both ends are inputs (in). Wire an output (out or error) to an input.`;
+  const [src, dst] = from.kind === 'source' ? [from, to] : [to, from];
+  const problem = connectionProblem({ source: src.node, sourceHandle: src.port, target: dst.node, targetHandle: dst.port }, typeOf, components, existing);
+  return problem ? `Not connected: ${problem.charAt(0).toLowerCase()}${problem.slice(1)}` : null;
+}

@@ -115,6 +115,23 @@ describe('editor', () => {
     expect(s.nodes[1]!.data.config).toEqual({ functionName: 'hello', connection: { region: 'us-east-1' } });
   });
 
+  it('undoing the change the server refused clears its problem marker', () => {
+    let s = loaded();
+    s = run(s, { type: 'setConfig', nodeId: 'lambda1', config: { functionName: 'hello', connection: { region: 'us-east-1' }, maxConcurrency: -1 } });
+    s = run(s, { type: 'connect', connection: { source: 'display1', sourceHandle: 'out', target: 'feeder1', targetHandle: 'in' } });
+    const route = s.edges.at(-1)!.id;
+    s = run(s, {
+      type: 'setIssues',
+      issues: { byNode: { lambda1: [{ pointer: '/maxConcurrency', inConfig: true, message: 'too small' }], feeder1: [{ pointer: '', inConfig: false, message: 'x' }] }, byEdge: { [route]: ['no input'] }, general: [] },
+    });
+    s = run(s, { type: 'undo' }); // the route goes
+    expect(s.issues.byEdge).toEqual({});
+    expect(s.issues.byNode.lambda1).toHaveLength(1);
+    s = run(s, { type: 'undo' }); // maxConcurrency back to unset
+    expect(s.issues.byNode.lambda1).toBeUndefined();
+    expect(s.issues.byNode.feeder1).toHaveLength(1); // not about a field: stays until the next save
+  });
+
   it('renames and edits flow metadata', () => {
     let s = loaded();
     s = run(s, { type: 'rename', nodeId: 'display1', name: 'Greetings' }, { type: 'setMeta', name: 'Renamed' });

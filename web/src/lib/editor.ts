@@ -4,7 +4,8 @@ import { applyEdgeChanges, applyNodeChanges, type Connection, type EdgeChange, t
 import type { FlowDocument, JsonObject, Position } from '../api/types';
 import { emptyHistory, record, redo, seal, undo, type History, type RecordOptions } from './history';
 import { defaultNodeName, nextNodeId, nextRouteId } from './ids';
-import { noIssues, pruneChanged, type Issues } from './issues';
+import { pasteable, type Fragment } from './clipboard';
+import { noIssues, pruneChanged, pruneRestored, type Issues } from './issues';
 import {
   edgeClassName,
   fingerprint,
@@ -38,7 +39,8 @@ export type EditorAction =
   | { type: 'nodesChange'; changes: NodeChange<DesignerNode>[] }
   | { type: 'edgesChange'; changes: EdgeChange<DesignerEdge>[] }
   | { type: 'connect'; connection: Connection }
-  | { type: 'addNode'; componentType: string; title: string; position: Position; config?: JsonObject }
+  /** `select` (default true) selects the new node, which opens its sheet; a drop does not. */
+  | { type: 'addNode'; componentType: string; title: string; position: Position; config?: JsonObject; select?: boolean }
   | { type: 'delete'; nodeIds: string[]; edgeIds: string[] }
   | { type: 'rename'; nodeId: string; name: string }
   | { type: 'setConfig'; nodeId: string; config: JsonObject }
@@ -49,7 +51,10 @@ export type EditorAction =
   | { type: 'redo' }
   | { type: 'saved'; flow: FlowDocument }
   | { type: 'setIssues'; issues: Issues }
-  | { type: 'seal' };
+  | { type: 'seal' }
+  /** Adds a copied fragment with fresh ids, `offset` px away, and selects it (one undo step). */
+  | { type: 'paste'; fragment: Fragment; offset: number }
+  | { type: 'selectAll' };
 
 const sameSnapshot = (a: Snapshot, b: Snapshot) => fingerprint(a) === fingerprint(b);
 
@@ -152,10 +157,11 @@ export function editorReducer(s: EditorState, a: EditorAction): EditorState {
         type: NODE_TYPE,
         position: { x: Math.round(a.position.x), y: Math.round(a.position.y) },
         data: { type: a.componentType, name: defaultNodeName(a.title, s.nodes.map((n) => n.data.name)), config: a.config ?? {} },
-        selected: true,
+        selected: a.select !== false,
       };
-      const nodes = s.nodes.map((n) => (n.selected ? { ...n, selected: false } : n));
-      const edges = s.edges.map((e) => (e.selected ? { ...e, selected: false } : e));
+      const keep = a.select === false;
+      const nodes = keep ? s.nodes : s.nodes.map((n) => (n.selected ? { ...n, selected: false } : n));
+      const edges = keep ? s.edges : s.edges.map((e) => (e.selected ? { ...e, selected: false } : e));
       return { ...s, history: recorded(s), nodes: [...nodes, node], edges };
     }
 
@@ -233,7 +239,8 @@ export function editorReducer(s: EditorState, a: EditorAction): EditorState {
       const step = a.type === 'undo' ? undo(s.history, current, sameSnapshot) : redo(s.history, current, sameSnapshot);
       if (!step) return s;
       const { nodes, edges } = restoreSnapshot(step.snapshot, s.nodes, s.edges);
-      return { ...s, meta: step.snapshot.meta, nodes, edges, history: step.history, dragging: false };
+      const issues = pruneRestored(s.issues, s.nodes, nodes, s.edges, edges);
+      return { ...s, meta: step.snapshot.meta, nodes, edges, issues, history: step.history, dragging: false };
     }
 
     case 'saved': {
@@ -257,6 +264,19 @@ export function editorReducer(s: EditorState, a: EditorAction): EditorState {
 
     case 'setIssues':
       return { ...s, issues: a.issues };
+
+    case 'paste': {
+      if (a.fragment.nodes.length === 0) return s;
+      const doc = toFlowDocument(s);
+      const piece = pasteable(doc, a.fragment, a.offset);
+      const { nodes: added, edges: addedEdges } = flowToRf(piece);
+      const nodes = [...s.nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), ...added.map((n) => ({ ...n, selected: true }))];
+      const edges = [...s.edges.map((e) => (e.selected ? { ...e, selected: false } : e)), ...addedEdges];
+      return { ...s, history: recorded(s), nodes, edges };
+    }
+
+    case 'selectAll':
+      return { ...s, nodes: s.nodes.map((n) => (n.selected ? n : { ...n, selected: true })) };
 
     case 'seal':
       return { ...s, history: seal(s.history) };

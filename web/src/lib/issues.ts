@@ -149,3 +149,41 @@ export function pointerLabel(pointer: string): string {
   const t = parsePointer(pointer);
   return t.length === 0 ? 'configuration' : t.join(' › ');
 }
+
+interface NodeLike {
+  id: string;
+  data: { config: unknown };
+}
+interface EdgeLike {
+  id: string;
+  source: string;
+  target: string;
+  sourceHandle?: string | null;
+  targetHandle?: string | null;
+}
+
+/**
+ * The issues still standing after undo/redo restored other nodes and edges: those of a node or
+ * route that is gone, of a config field whose value changed, or of a route whose ends changed are
+ * dropped (the server judges the restored version again on the next save).
+ */
+export function pruneRestored(issues: Issues, beforeNodes: readonly NodeLike[], afterNodes: readonly NodeLike[], beforeEdges: readonly EdgeLike[], afterEdges: readonly EdgeLike[]): Issues {
+  const beforeN = new Map(beforeNodes.map((n) => [n.id, n]));
+  const afterN = new Map(afterNodes.map((n) => [n.id, n]));
+  const byNode: Record<string, NodeIssue[]> = {};
+  for (const [id, list] of Object.entries(issues.byNode)) {
+    const after = afterN.get(id);
+    if (!after) continue;
+    const kept = pruneChanged(list, beforeN.get(id)?.data.config, after.data.config);
+    if (kept.length > 0) byNode[id] = kept;
+  }
+  const ends = (e: EdgeLike | undefined) => (e ? `${e.source}.${e.sourceHandle ?? ''}>${e.target}.${e.targetHandle ?? ''}` : '');
+  const beforeE = new Map(beforeEdges.map((e) => [e.id, e]));
+  const afterE = new Map(afterEdges.map((e) => [e.id, e]));
+  const byEdge: Record<string, string[]> = {};
+  for (const [id, list] of Object.entries(issues.byEdge)) {
+    const after = afterE.get(id);
+    if (after && ends(after) === ends(beforeE.get(id))) byEdge[id] = list;
+  }
+  return { byNode, byEdge, general: issues.general };
+}

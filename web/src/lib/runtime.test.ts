@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { initialRuntime, parseFlowEvent, runtimeReducer, type RuntimeState } from './runtime';
+import { initialRuntime, nodeBadge, parseFlowEvent, runtimeReducer, type RuntimeState } from './runtime';
 
 function apply(state: RuntimeState, name: string, data: unknown): RuntimeState {
   const ev = parseFlowEvent(name, JSON.stringify(data));
@@ -35,7 +35,7 @@ describe('live events reducer', () => {
   });
 
   it('keeps error records per node', () => {
-    const s = apply(initialRuntime(), 'error', { node: 'lambda1', record: { error: { type: 'requestProcessing' } } });
+    const s = apply(initialRuntime(), 'errorRecord', { node: 'lambda1', record: { error: { type: 'requestProcessing' } } });
     expect(s.errors.lambda1).toEqual([{ error: { type: 'requestProcessing' } }]);
   });
 
@@ -46,6 +46,34 @@ describe('live events reducer', () => {
     });
     expect(s.flowState).toBe('stopped');
     expect(s.nodes.feeder1!.emitted).toBe(5);
+  });
+
+  it('never takes EventSource’s own connection `error` for an error record', () => {
+    expect(parseFlowEvent('error', JSON.stringify({ node: 'lambda1', record: {} }))).toBeNull();
+  });
+
+  it('a new run starts with the server’s empty Displays, not the last run’s messages', () => {
+    let s = apply(initialRuntime(), 'flow', { flow: 'demo', state: 'running' });
+    s = apply(s, 'message', { node: 'display1', message: { body: 'old' } });
+    s = apply(s, 'errorRecord', { node: 'lambda1', record: { n: 1 } });
+    s = apply(s, 'flow', { flow: 'demo', state: 'stopped' });
+    expect(s.messages.display1!.items).toHaveLength(1); // kept while stopped, as on the server
+    s = apply(s, 'flow', { flow: 'demo', state: 'running' });
+    expect(s.messages.display1).toBeUndefined();
+    expect(s.errors.lambda1).toBeUndefined();
+    s = apply(s, 'message', { node: 'display1', message: { body: 'new' } });
+    expect(s.messages.display1).toEqual({ items: [{ body: 'new' }], total: 1 });
+    // the start answer (instead of the event) starts a run the same way
+    s = apply(s, 'flow', { flow: 'demo', state: 'stopped' });
+    s = runtimeReducer(s, { type: 'status', status: { flow: 'demo', state: 'running', nodes: {} }, asOf: s.seq });
+    expect(s.messages.display1).toBeUndefined();
+  });
+
+  it('a node the running flow does not have is "not deployed", never "starting"', () => {
+    const s = apply(initialRuntime(), 'flow', { flow: 'demo', state: 'running' });
+    expect(nodeBadge(s, 'display9', false)).toBe('not deployed');
+    expect(nodeBadge(s, 'display9', true)).toBe('starting');
+    expect(nodeBadge(apply(s, 'flow', { flow: 'demo', state: 'stopped' }), 'display9', false)).toBe('idle');
   });
 
   it('ignores malformed or unknown events', () => {

@@ -36,6 +36,8 @@ export type RuntimeAction =
   | { type: 'connected'; connected: boolean };
 
 export const ERROR_RECORDS_KEPT = 20;
+/** The SSE event names the designer follows (docs/api.md); `error` is EventSource's own. */
+export const SSE_EVENTS = ['status', 'message', 'errorRecord', 'flow'] as const;
 /** `lastEvent` key of the flow's own state (node ids cannot contain a space). */
 const FLOW_KEY = ' flow';
 /** Cap for "unlimited" Displays, so that a long run cannot exhaust the browser. */
@@ -56,6 +58,30 @@ function statusOf(data: { node: string } & NodeStatus): NodeStatus {
   return rest;
 }
 
+/** Whether moving to `next` starts a new run (the server's Displays and counters start empty). */
+function startsRun(state: RuntimeState, next: FlowState | 'unknown'): boolean {
+  return next === 'running' && state.flowState !== 'running';
+}
+
+/**
+ * What a new run starts with: no Display messages and no error records, as on the server (node
+ * statuses are replaced by the run's own, which the start answer and the stream both carry).
+ */
+function freshRun(state: RuntimeState): RuntimeState {
+  return { ...state, messages: {}, errors: {} };
+}
+
+/**
+ * The badge of a node: its reported state, or, for a node the running flow does not have (added
+ * or renamed since it was deployed), `not deployed` — never a `starting` that nothing will end.
+ */
+export function nodeBadge(state: RuntimeState, nodeId: string, deployed: boolean): string {
+  const st = state.nodes[nodeId];
+  if (st) return st.state;
+  if (state.flowState !== 'running') return 'idle';
+  return deployed ? 'starting' : 'not deployed';
+}
+
 export function runtimeReducer(state: RuntimeState, action: RuntimeAction): RuntimeState {
   switch (action.type) {
     case 'reset':
@@ -67,9 +93,11 @@ export function runtimeReducer(state: RuntimeState, action: RuntimeAction): Runt
     case 'status': {
       const asOf = action.asOf;
       const newer = (key: string) => asOf !== undefined && (state.lastEvent[key] ?? 0) > asOf;
-      const nodes = { ...state.nodes };
+      const flowState = newer(FLOW_KEY) ? state.flowState : action.status.state;
+      const base = startsRun(state, flowState) ? freshRun(state) : state;
+      const nodes = { ...base.nodes };
       for (const [id, st] of Object.entries(action.status.nodes ?? {})) if (!newer(id)) nodes[id] = st;
-      return { ...state, flowState: newer(FLOW_KEY) ? state.flowState : action.status.state, nodes };
+      return { ...base, flowState, nodes };
     }
     case 'messages':
       return {
@@ -99,7 +127,8 @@ export function runtimeReducer(state: RuntimeState, action: RuntimeAction): Runt
         }
         case 'flow': {
           const seq = state.seq + 1;
-          return { ...state, seq, lastEvent: { ...state.lastEvent, [FLOW_KEY]: seq }, flowState: ev.data.state };
+          const base = startsRun(state, ev.data.state) ? freshRun(state) : state;
+          return { ...base, seq, lastEvent: { ...base.lastEvent, [FLOW_KEY]: seq }, flowState: ev.data.state };
         }
         default:
           return state;
@@ -137,7 +166,7 @@ export function parseFlowEvent(name: string, data: string): FlowEvent | null {
     case 'message':
       if (typeof d.node !== 'string' || d.message === null || typeof d.message !== 'object') return null;
       return { kind: 'message', data: { node: d.node, message: d.message as Message } };
-    case 'error':
+    case 'errorRecord':
       if (typeof d.node !== 'string') return null;
       return { kind: 'error', data: { node: d.node, record: (d.record ?? {}) as JsonObject } };
     case 'flow':
