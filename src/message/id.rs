@@ -18,7 +18,8 @@ use uuid::timestamp::context::ContextV7;
 static CONTEXT: Mutex<ContextV7> = Mutex::new(ContextV7::new());
 
 /// A message id. Cloning copies 16 bytes (or bumps a reference count for a text id); the text
-/// form of a UUID is built on first use by [`MessageId::as_str`] and kept.
+/// form of a UUID is built on first use by [`MessageId::as_str`] and kept (shared by clones).
+/// Kept small: a message is moved several times per hop.
 #[derive(Clone)]
 pub struct MessageId(Repr);
 
@@ -26,7 +27,7 @@ pub struct MessageId(Repr);
 enum Repr {
     Uuid {
         uuid: Uuid,
-        text: OnceLock<[u8; Hyphenated::LENGTH]>,
+        text: OnceLock<Arc<str>>,
     },
     Text(Arc<str>),
 }
@@ -67,14 +68,9 @@ impl MessageId {
     /// The id as text (a UUID is formatted once, on first call).
     pub fn as_str(&self) -> &str {
         match &self.0 {
-            Repr::Uuid { uuid, text } => {
-                let bytes = text.get_or_init(|| {
-                    let mut buf = [0; Hyphenated::LENGTH];
-                    uuid.hyphenated().encode_lower(&mut buf);
-                    buf
-                });
-                std::str::from_utf8(bytes).expect("a formatted UUID is ASCII")
-            }
+            Repr::Uuid { uuid, text } => text.get_or_init(|| {
+                Arc::from(&*uuid.hyphenated().encode_lower(&mut [0; Hyphenated::LENGTH]))
+            }),
             Repr::Text(text) => text,
         }
     }
@@ -88,7 +84,7 @@ impl MessageId {
     fn with_text<R>(&self, f: impl FnOnce(&str) -> R) -> R {
         match &self.0 {
             Repr::Uuid { uuid, text } => match text.get() {
-                Some(bytes) => f(std::str::from_utf8(bytes).expect("ASCII")),
+                Some(cached) => f(cached),
                 None => f(uuid.hyphenated().encode_lower(&mut [0; Hyphenated::LENGTH])),
             },
             Repr::Text(text) => f(text),
@@ -170,6 +166,12 @@ mod tests {
         for pair in ids.windows(2) {
             assert!(pair[0].as_str() < pair[1].as_str(), "{pair:?}");
         }
+    }
+
+    #[test]
+    fn a_message_stays_small_enough_to_move_cheaply() {
+        assert!(std::mem::size_of::<MessageId>() <= 48);
+        assert!(std::mem::size_of::<crate::message::Message>() <= 128);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::error::RuntimeError;
 use super::handling::{ErrorHandling, FinalFailure, RecordSource, error_message, error_record};
-use super::port::{Closed, ERROR, Outputs, PortId, TrySend};
+use super::port::{Closed, ERROR, Outputs, Pending, PortId, TrySend};
 use super::status::{FlowEvent, LastError, NodeStats};
 use crate::message::Message;
 
@@ -222,11 +222,16 @@ impl Emitter {
     /// Hands the message over without waiting when every downstream queue has room; otherwise
     /// waits for room, giving up when the flow is torn down.
     async fn send_raw(&self, port: PortId, message: Message) -> Result<(), Closed> {
-        let pending = match self.outputs.try_send(port, message) {
-            Ok(TrySend::Done) => return Ok(()),
-            Ok(TrySend::Full(pending)) => pending,
-            Err(closed) => return Err(self.closed(closed)),
-        };
+        match self.outputs.try_send(port, message) {
+            Ok(TrySend::Done) => Ok(()),
+            // The waiting future is large (a semaphore acquire and a cancellation listener):
+            // boxed, so the common path neither builds nor moves it.
+            Ok(TrySend::Full(pending)) => Box::pin(self.wait_and_send(port, pending)).await,
+            Err(closed) => Err(self.closed(closed)),
+        }
+    }
+
+    async fn wait_and_send(&self, port: PortId, pending: Pending) -> Result<(), Closed> {
         tokio::select! {
             res = self.outputs.finish(pending) => res.map_err(|closed| self.closed(closed)),
             _ = self.abort.cancelled() => {

@@ -152,6 +152,14 @@ fn resolve(request: &SendRequest, configured: &[Message]) -> Result<Message, Run
         })
 }
 
+/// Waits `wait`, or fails when the flow is asked to stop first.
+async fn pause(ctx: &NodeContext, wait: Duration) -> Result<(), Interrupted> {
+    tokio::select! {
+        _ = tokio::time::sleep(wait) => Ok(()),
+        _ = ctx.shutdown().cancelled() => Err(Interrupted),
+    }
+}
+
 /// Waits `wait` (cut short by shutdown), then emits on `out` and records the send.
 async fn send(
     ctx: &NodeContext,
@@ -163,10 +171,8 @@ async fn send(
         return Err(Interrupted);
     }
     if let Some(wait) = wait.filter(|w| !w.is_zero()) {
-        tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
-            _ = ctx.shutdown().cancelled() => return Err(Interrupted),
-        }
+        // Boxed: the timer future is large, and sends without an interval should not carry it.
+        Box::pin(pause(ctx, wait)).await?;
     }
     ctx.stats().record(message.clone());
     ctx.emit_to(out, message).await.map_err(|_| Interrupted)
