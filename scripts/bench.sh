@@ -2,7 +2,7 @@
 # lambdaflow's benchmark: one command, one table. Every row is measured in the same run as its
 # baseline, and the table gives both and their ratio (lambdaflow ÷ baseline).
 #
-#   scripts/bench.sh [--runs N] [--workers N] [--only engine,lambda,scaling,batching,memory]
+#   scripts/bench.sh [--runs N] [--workers N] [--only engine,instructions,lambda,scaling,batching,memory]
 #
 # --runs: measured runs per figure (median; default 5). --workers: tokio worker threads
 # (default one per core). --only: a subset of the sections.
@@ -23,6 +23,15 @@ if ! cargo lambda --version >/dev/null 2>&1; then
     echo "bench: cargo-lambda is not installed; run scripts/install-test-deps.sh" \
         "(or: python3 -m pip install cargo-lambda)" >&2
     exit 127
+fi
+
+# The instruction-count rows run the benchmark under valgrind's callgrind.
+if ! command -v valgrind >/dev/null 2>&1; then
+    echo "bench: installing valgrind (for the callgrind rows)" >&2
+    if [ "$(id -u)" -eq 0 ]; then sudo=(); else sudo=(sudo); fi
+    "${sudo[@]}" apt-get install -y valgrind >&2 || {
+        "${sudo[@]}" apt-get update >&2 && "${sudo[@]}" apt-get install -y valgrind >&2
+    }
 fi
 
 echo "bench: building the benchmark in release mode (a few minutes on a fresh machine)" >&2

@@ -32,6 +32,13 @@ enum Command {
         /// Stop the flow and exit 3 after this many seconds.
         #[arg(long)]
         timeout: Option<u64>,
+        /// Print nothing from the Displays.
+        #[arg(long, conflicts_with = "count")]
+        quiet: bool,
+        /// Print, instead of each message, one JSON line per Display at the end:
+        /// `{"node": "display1", "received": N}`.
+        #[arg(long)]
+        count: bool,
     },
     /// Validate a flow file; lists every error with its node id and JSON pointer.
     Validate {
@@ -76,7 +83,12 @@ fn main() -> ExitCode {
     init_logging();
     let cli = Cli::parse();
     match cli.command {
-        Command::Run { flow, timeout } => run(flow, timeout),
+        Command::Run {
+            flow,
+            timeout,
+            quiet,
+            count,
+        } => run(flow, timeout, Printing::from_flags(quiet, count)),
         Command::Validate { flow } => validate(flow),
         Command::Serve(args) => serve(args),
         Command::Components { json } => components(json),
@@ -145,7 +157,28 @@ fn validate(path: PathBuf) -> ExitCode {
     }
 }
 
-fn run(path: PathBuf, timeout: Option<u64>) -> ExitCode {
+/// What `lambdaflow run` prints on stdout.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Printing {
+    /// Every message reaching a Display, one JSON line each.
+    Messages,
+    /// Nothing.
+    Quiet,
+    /// One line per Display at the end: how many messages reached it.
+    Count,
+}
+
+impl Printing {
+    fn from_flags(quiet: bool, count: bool) -> Printing {
+        match (quiet, count) {
+            (_, true) => Printing::Count,
+            (true, false) => Printing::Quiet,
+            (false, false) => Printing::Messages,
+        }
+    }
+}
+
+fn run(path: PathBuf, timeout: Option<u64>, printing: Printing) -> ExitCode {
     let flow = match flow::load(&path) {
         Ok(f) => f,
         Err(e) => {
@@ -155,7 +188,11 @@ fn run(path: PathBuf, timeout: Option<u64>) -> ExitCode {
     };
     let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
     rt.block_on(async move {
-        let handle = match runtime::start(&flow, RunOptions::batch()) {
+        let options = RunOptions {
+            print_displays: printing == Printing::Messages,
+            ..RunOptions::batch()
+        };
+        let handle = match runtime::start(&flow, options) {
             Ok(h) => h,
             Err(e) => {
                 eprintln!("{}: {e}", path.display());
@@ -179,6 +216,9 @@ fn run(path: PathBuf, timeout: Option<u64>) -> ExitCode {
                 (handle.stop(Duration::from_secs(10)).await, Some(130))
             }
         };
+        if printing == Printing::Count {
+            print_counts(&handle);
+        }
         for problem in report.problems() {
             eprintln!("{}: {problem}", path.display());
         }
@@ -188,6 +228,20 @@ fn run(path: PathBuf, timeout: Option<u64>) -> ExitCode {
             None => ExitCode::from(2),
         }
     })
+}
+
+/// One JSON line per Display: how many messages reached it.
+fn print_counts(handle: &runtime::FlowHandle) {
+    let status = handle.status();
+    for (node, component) in handle.node_types() {
+        if component == "display" {
+            let received = status.nodes.get(&node).map_or(0, |s| s.received);
+            println!(
+                "{}",
+                serde_json::json!({"node": node, "received": received})
+            );
+        }
+    }
 }
 
 fn components(json: bool) -> ExitCode {

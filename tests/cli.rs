@@ -44,6 +44,52 @@ fn run_prints_each_display_message_as_one_json_line() {
 }
 
 #[test]
+fn run_quiet_prints_nothing_and_run_count_prints_one_line_per_display() {
+    let quiet = lambdaflow(&["run", "--quiet", "flows/feeder-display.json"]);
+    assert!(quiet.status.success(), "stderr: {}", text(&quiet.stderr));
+    assert_eq!(text(&quiet.stdout), "");
+
+    let count = lambdaflow(&["run", "--count", "flows/feeder-display.json"]);
+    assert!(count.status.success(), "stderr: {}", text(&count.stderr));
+    let lines: Vec<serde_json::Value> = text(&count.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        lines,
+        [serde_json::json!({"node": "display1", "received": 3})]
+    );
+}
+
+#[test]
+fn run_prints_every_message_of_a_long_run_once_and_in_order() {
+    // More lines than one buffer holds: buffered printing loses, splits and reorders none.
+    let dir = tempfile::tempdir().unwrap();
+    let flow = serde_json::json!({
+        "id": "many",
+        "nodes": [
+            {"id": "feeder1", "type": "feeder", "config": {
+                "messages": [{"body": "{\"n\": 1}", "contentType": "application/json"}],
+                "sendOnStart": true, "repeat": 5000}},
+            {"id": "display1", "type": "display", "config": {"maxMessages": 1}}
+        ],
+        "edges": [{"id": "r1", "from": {"node": "feeder1", "port": "out"},
+                   "to": {"node": "display1", "port": "in"}}]
+    });
+    let path = dir.path().join("many.json");
+    std::fs::write(&path, flow.to_string()).unwrap();
+    let out = lambdaflow(&["run", path.to_str().unwrap()]);
+    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+    let messages: Vec<Message> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l:?}: {e}")))
+        .collect();
+    assert_eq!(messages.len(), 5000);
+    let ids: Vec<String> = messages.iter().map(|m| m.id.to_string()).collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids in sending order");
+}
+
+#[test]
 fn validate_accepts_the_demo_flows() {
     for entry in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("flows")).unwrap() {
         let path = entry.unwrap().path();

@@ -68,7 +68,8 @@ async fn sync_call_emits_the_response_with_lambda_properties() {
         req.target,
         "/2015-03-31/functions/hello/invocations?Qualifier=PROD"
     );
-    assert_eq!(req.header("x-amz-invocation-type"), Some("RequestResponse"));
+    // RequestResponse is Lambda's default: the header is left out, as the SDKs' defaults are.
+    assert_eq!(req.header("x-amz-invocation-type"), None);
     assert_eq!(req.header("x-amz-log-type"), Some("Tail"));
     let ctx = BASE64
         .decode(req.header("x-amz-client-context").unwrap())

@@ -220,7 +220,7 @@ async fn every_message_leaves_through_out_or_error_under_injected_failures() {
     // No duplicates, and the two outputs are disjoint.
     let mut seen = HashSet::new();
     for m in &ok {
-        assert!(seen.insert(m.id.clone()), "duplicate on out");
+        assert!(seen.insert(m.id.to_string()), "duplicate on out");
     }
     let mut failed_inputs = HashSet::new();
     for m in &failed {

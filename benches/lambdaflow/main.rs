@@ -6,6 +6,9 @@
 //! cargo bench --bench lambdaflow -- [--runs N] [--workers N] [--only engine,...]
 //! ```
 //!
+//! The `instructions` section re-runs this binary under `valgrind --tool=callgrind` with
+//! `--callgrind-probe SIDE HOPS MESSAGES` (one run of one side, nothing printed).
+//!
 //! Plain timing with `std::time::Instant`: a warm-up, then several runs of each side taken in
 //! turn, and the median. Under `cargo test --all-targets` (no `--bench` argument) it runs a
 //! smoke pass instead — tiny counts, the same code paths and the same correctness checks, no
@@ -96,7 +99,14 @@ impl Args {
     }
 }
 
-const SECTIONS: &[&str] = &["engine", "lambda", "scaling", "batching", "memory"];
+const SECTIONS: &[&str] = &[
+    "engine",
+    "instructions",
+    "lambda",
+    "scaling",
+    "batching",
+    "memory",
+];
 
 fn usage(problem: &str) -> ! {
     if !problem.is_empty() {
@@ -109,7 +119,30 @@ fn usage(problem: &str) -> ! {
     std::process::exit(2)
 }
 
+/// `--callgrind-probe SIDE HOPS MESSAGES`: the run `engine::instruction_rows` counts.
+fn probe_from_args() -> bool {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [flag, side, hops, messages] = args.as_slice() else {
+        return false;
+    };
+    if flag != "--callgrind-probe" {
+        return false;
+    }
+    let side = engine::Side::parse(side).unwrap_or_else(|| usage("probe side: engine or raw"));
+    let hops = hops
+        .parse()
+        .unwrap_or_else(|_| usage("probe hops: a number"));
+    let messages = messages
+        .parse()
+        .unwrap_or_else(|_| usage("probe messages: a number"));
+    engine::probe(side, hops, messages);
+    true
+}
+
 fn main() {
+    if probe_from_args() {
+        return;
+    }
     let args = Args::parse();
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     if let Some(n) = args.workers {
@@ -134,6 +167,16 @@ fn main() {
             eprintln!("bench: engine pass-through, {messages} messages × {runs} runs");
             rows.extend(engine::rows(messages, runs).await);
         }
+        if args.wants("instructions") {
+            if args.full {
+                rows.extend(engine::instruction_rows(20_000, 100_000));
+            } else {
+                eprintln!(
+                    "bench: smoke pass: the callgrind rows run only under `cargo bench` \
+                     (scripts/bench.sh)"
+                );
+            }
+        }
         let needs_emulator = args.full && (args.wants("lambda") || args.wants("scaling"));
         let emulator = needs_emulator.then(|| emulator::Emulator::start(EMULATOR_INSTANCES));
         if !args.full {
@@ -150,6 +193,7 @@ fn main() {
         }
         if args.wants("batching") {
             rows.extend(sections::batching(&args).await);
+            rows.extend(sections::batching_latency_bound(&args).await);
         }
         if args.wants("memory") {
             let endpoint = endpoint::Endpoint::answer_at_once();

@@ -190,3 +190,43 @@ pub async fn batching(args: &Args) -> Vec<Row> {
     }
     rows
 }
+
+/// v2 batching against an endpoint that answers after 5 ms (latency-bound, as real Lambda is):
+/// the message rate at maxRecords 100 beside maxRecords 1, at the same maxConcurrency.
+pub async fn batching_latency_bound(args: &Args) -> Vec<Row> {
+    let delay = Duration::from_millis(5);
+    let endpoint = Endpoint::start(Arc::new(move |_| Action::ok("{}").after(delay)));
+    let target = minimal(endpoint.url());
+    let concurrency = 4;
+    let runs = if args.full { args.runs.min(3) } else { 1 };
+    let rate_at = async |size: u64, messages: u64| {
+        eprintln!(
+            "bench: v2 batching against a 5 ms endpoint, maxRecords {size}, {messages} messages"
+        );
+        let config = lambda::lambda_config(
+            &target,
+            concurrency,
+            json!({"payloadFormat": "v2", "batch": {"maxRecords": size, "maxWaitMs": 1000}}),
+        );
+        let flow = lambda::feeder_flow(&target, messages, config);
+        let mut rates = Vec::new();
+        for _ in 0..runs {
+            let (rate, received) =
+                lambda::run_feeder_flow(&flow, concurrency * size as usize).await;
+            assert_eq!(received, messages, "one out message per input message");
+            rates.push(rate);
+        }
+        median(&rates)
+    };
+    // The same number of invocations on each side (maxRecords 100 moves 100× the messages).
+    let calls: u64 = if args.full { 400 } else { 20 };
+    let single = rate_at(1, calls).await;
+    let batched = rate_at(100, calls * 100).await;
+    vec![Row::new(
+        "v2 batching, 5 ms endpoint: maxRecords 100, maxConcurrency 4",
+        "msg/s",
+        batched,
+        single,
+        "maxRecords 1, same endpoint",
+    )]
+}

@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::error::RuntimeError;
 use super::handling::{ErrorHandling, FinalFailure, RecordSource, error_message, error_record};
-use super::port::{Closed, ERROR, Outputs};
+use super::port::{Closed, ERROR, Outputs, Pending, PortId, TrySend};
 use super::status::{FlowEvent, LastError, NodeStats};
 use crate::message::Message;
 
@@ -202,28 +202,55 @@ impl Emitter {
         self.outputs.is_connected(port)
     }
 
+    /// Resolves an output port once, for [`Emitter::emit_to`] in a loop.
+    pub fn port(&self, port: &str) -> PortId {
+        self.outputs.port(port)
+    }
+
     /// Sends a message out of `port` (counted as emitted), waiting while downstream is full.
     pub async fn emit(&self, port: &str, message: Message) -> Result<(), Closed> {
+        self.emit_to(self.outputs.port(port), message).await
+    }
+
+    /// Sends a message out of a resolved port (counted as emitted), waiting while downstream
+    /// is full.
+    pub async fn emit_to(&self, port: PortId, message: Message) -> Result<(), Closed> {
         self.stats.add_emitted();
         self.send_raw(port, message).await
     }
 
-    async fn send_raw(&self, port: &str, message: Message) -> Result<(), Closed> {
+    /// Hands the message over without waiting when every downstream queue has room; otherwise
+    /// waits for room, giving up when the flow is torn down.
+    async fn send_raw(&self, port: PortId, message: Message) -> Result<(), Closed> {
+        match self.outputs.try_send(port, message) {
+            Ok(TrySend::Done) => Ok(()),
+            // The waiting future is large (a semaphore acquire and a cancellation listener):
+            // boxed, so the common path neither builds nor moves it.
+            Ok(TrySend::Full(pending)) => Box::pin(self.wait_and_send(port, pending)).await,
+            Err(closed) => Err(self.closed(closed)),
+        }
+    }
+
+    async fn wait_and_send(&self, port: PortId, pending: Pending) -> Result<(), Closed> {
         tokio::select! {
-            res = self.outputs.send(port, message) => {
-                if let Err(closed) = res {
-                    tracing::error!(flow = %self.info.flow, node = %self.info.node, port = closed.port,
-                        "Downstream input closed; message not delivered.");
-                    return Err(closed);
-                }
-                Ok(())
-            }
+            res = self.outputs.finish(pending) => res.map_err(|closed| self.closed(closed)),
             _ = self.abort.cancelled() => {
-                tracing::warn!(flow = %self.info.flow, node = %self.info.node, port,
+                tracing::warn!(flow = %self.info.flow, node = %self.info.node, port = port.name(),
                     "Flow torn down while downstream was full; message not delivered.");
-                Err(Closed { port: if port == ERROR { ERROR } else { super::port::OUT } })
+                Err(Closed { port: port.name() })
             }
         }
+    }
+
+    fn closed(&self, closed: Closed) -> Closed {
+        tracing::error!(flow = %self.info.flow, node = %self.info.node, port = closed.port,
+            "Downstream input closed; message not delivered.");
+        closed
+    }
+
+    /// Whether anyone follows the flow's live events: build an event only when this is true.
+    pub fn has_subscribers(&self) -> bool {
+        self.events.receiver_count() > 0
     }
 
     /// Publishes a live event (ignored when nobody listens).
@@ -266,7 +293,10 @@ impl Emitter {
         );
         let routed = actions.send_to_error_port
             && self
-                .send_raw(ERROR, error_message(&record, failure, input))
+                .send_raw(
+                    self.outputs.port(ERROR),
+                    error_message(&record, failure, input),
+                )
                 .await
                 .is_ok();
         if !routed {
@@ -321,10 +351,17 @@ impl NodeContext {
     }
 
     /// The next input message (counted as received), or `None` once every upstream has ended.
+    /// Cancel-safe. One at a time, never in batches: a message taken from the queue frees a
+    /// slot upstream, so a node holds no more than its queue's capacity plus the message in hand.
     pub async fn recv(&mut self) -> Option<Message> {
         let msg = self.input.as_mut()?.recv().await?;
         self.emitter.stats.add_received();
         Some(msg)
+    }
+
+    /// Whether no input message is waiting right now (the next `recv` would wait).
+    pub fn input_is_idle(&self) -> bool {
+        self.input.as_ref().is_none_or(|rx| rx.is_empty())
     }
 
     /// A handle for emitting and routing failures, cloneable into concurrent work.
@@ -335,6 +372,26 @@ impl NodeContext {
     /// Sends a message out of `port`.
     pub async fn emit(&self, port: &str, message: Message) -> Result<(), Closed> {
         self.emitter.emit(port, message).await
+    }
+
+    /// Resolves an output port once, for [`NodeContext::emit_to`] in a loop.
+    pub fn port(&self, port: &str) -> PortId {
+        self.emitter.port(port)
+    }
+
+    /// Sends a message out of a resolved port.
+    pub async fn emit_to(&self, port: PortId, message: Message) -> Result<(), Closed> {
+        self.emitter.emit_to(port, message).await
+    }
+
+    /// Publishes a live event (ignored when nobody listens).
+    pub fn publish(&self, event: FlowEvent) {
+        self.emitter.publish(event)
+    }
+
+    /// Whether anyone follows the flow's live events: build an event only when this is true.
+    pub fn has_subscribers(&self) -> bool {
+        self.emitter.has_subscribers()
     }
 
     /// Cancelled when the flow is asked to stop: sources stop producing; other nodes go on until

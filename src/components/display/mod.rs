@@ -4,7 +4,7 @@
 
 pub mod config;
 
-use std::io::Write as _;
+use std::io::{BufWriter, Write as _};
 
 use futures::FutureExt as _;
 use futures::future::BoxFuture;
@@ -14,6 +14,9 @@ use crate::runtime::{
     Component, ComponentSpec, FlowEvent, NodeConfig, NodeContext, NodeExit, RuntimeError,
 };
 pub use config::DisplayConfig;
+
+/// Bytes of printed lines a Display gathers before writing them to stdout.
+const PRINT_BUFFER: usize = 64 * 1024;
 
 /// The Display's registry entry.
 pub fn spec() -> ComponentSpec {
@@ -53,22 +56,35 @@ impl Component for Display {
                 n => Some(n as usize),
             };
             ctx.stats().set_history_capacity(capacity);
-            let print = ctx.print_displays();
-            let node = ctx.info().node.to_string();
+            // Lines are written whole into a buffer, which goes out when it fills or when the
+            // input is momentarily empty, so a busy run makes few writes and a quiet one shows
+            // each message at once. A closed stdout (`| head`) must not kill the flow.
+            let mut printer = ctx
+                .print_displays()
+                .then(|| BufWriter::with_capacity(PRINT_BUFFER, std::io::stdout()));
+            let out = ctx.port(OUT);
             while let Some(message) = ctx.recv().await {
-                if print {
-                    let line = serde_json::to_string(&message).expect("a message serialises");
-                    // A closed stdout (`| head`) must not kill the flow.
-                    let _ = writeln!(std::io::stdout().lock(), "{line}");
+                if let Some(printer) = &mut printer {
+                    let mut line = serde_json::to_vec(&message).expect("a message serialises");
+                    line.push(b'\n');
+                    let _ = printer.write_all(&line);
+                    if ctx.input_is_idle() {
+                        let _ = printer.flush();
+                    }
                 }
                 ctx.stats().record(message.clone());
-                ctx.emitter().publish(FlowEvent::Message {
-                    node: node.clone(),
-                    message: message.clone(),
-                });
-                if ctx.emit(OUT, message).await.is_err() {
+                if ctx.has_subscribers() {
+                    ctx.publish(FlowEvent::Message {
+                        node: ctx.info().node.to_string(),
+                        message: message.clone(),
+                    });
+                }
+                if ctx.emit_to(out, message).await.is_err() {
                     break;
                 }
+            }
+            if let Some(printer) = &mut printer {
+                let _ = printer.flush();
             }
             Ok(NodeExit::Finished)
         }

@@ -77,7 +77,7 @@ impl FeederMessage {
     pub fn to_message(&self) -> Result<Message, crate::message::MessageError> {
         check_properties(&self.properties)?;
         let mut m = Message::new(decode_body(&self.body, self.body_encoding)?);
-        m.content_type = self.content_type.clone();
+        m.content_type = self.content_type.as_deref().map(Into::into);
         m.properties = self.properties.clone();
         Ok(m)
     }

@@ -9,7 +9,7 @@ use futures::FutureExt as _;
 use futures::future::BoxFuture;
 
 use crate::message::Message;
-use crate::runtime::port::OUT;
+use crate::runtime::port::{OUT, PortId};
 use crate::runtime::{
     Component, ComponentSpec, Control, NodeConfig, NodeContext, NodeExit, RunMode, RuntimeError,
     SendRequest,
@@ -62,13 +62,19 @@ impl Feeder {
         let interval = Duration::from_millis(self.config.interval_ms);
         // Decoded once: start-up sends and every run-time send of the default message use it.
         let configured: Vec<Message> = self.configured()?;
+        let out = ctx.port(OUT);
         if self.config.send_on_start {
             'outer: for round in 0..self.config.repeat {
                 for (i, m) in configured.iter().enumerate() {
                     let first = round == 0 && i == 0;
-                    if send(ctx, fresh(m), if first { None } else { Some(interval) })
-                        .await
-                        .is_err()
+                    if send(
+                        ctx,
+                        out,
+                        fresh(m),
+                        if first { None } else { Some(interval) },
+                    )
+                    .await
+                    .is_err()
                     {
                         break 'outer;
                     }
@@ -98,7 +104,7 @@ impl Feeder {
                         let _ = reply.send(Ok(request.count));
                         for i in 0..request.count {
                             let wait = (i > 0).then_some(request.interval);
-                            if send(ctx, fresh(&message), wait).await.is_err() {
+                            if send(ctx, out, fresh(&message), wait).await.is_err() {
                                 break;
                             }
                         }
@@ -129,10 +135,7 @@ impl Feeder {
 
 /// The same message with a fresh id and time (each send is a new message).
 fn fresh(m: &Message) -> Message {
-    let mut m = m.clone();
-    m.id = crate::message::new_id();
-    m.timestamp = chrono::Utc::now();
-    m
+    m.renewed()
 }
 
 /// The message a send request asks for: its own, or the default (first configured) one.
@@ -149,9 +152,18 @@ fn resolve(request: &SendRequest, configured: &[Message]) -> Result<Message, Run
         })
 }
 
+/// Waits `wait`, or fails when the flow is asked to stop first.
+async fn pause(ctx: &NodeContext, wait: Duration) -> Result<(), Interrupted> {
+    tokio::select! {
+        _ = tokio::time::sleep(wait) => Ok(()),
+        _ = ctx.shutdown().cancelled() => Err(Interrupted),
+    }
+}
+
 /// Waits `wait` (cut short by shutdown), then emits on `out` and records the send.
 async fn send(
     ctx: &NodeContext,
+    out: PortId,
     message: Message,
     wait: Option<Duration>,
 ) -> Result<(), Interrupted> {
@@ -159,11 +171,9 @@ async fn send(
         return Err(Interrupted);
     }
     if let Some(wait) = wait.filter(|w| !w.is_zero()) {
-        tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
-            _ = ctx.shutdown().cancelled() => return Err(Interrupted),
-        }
+        // Boxed: the timer future is large, and sends without an interval should not carry it.
+        Box::pin(pause(ctx, wait)).await?;
     }
     ctx.stats().record(message.clone());
-    ctx.emit(OUT, message).await.map_err(|_| Interrupted)
+    ctx.emit_to(out, message).await.map_err(|_| Interrupted)
 }

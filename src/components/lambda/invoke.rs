@@ -158,17 +158,19 @@ impl Invoker {
         emitter: &Emitter,
         attempt: u32,
     ) -> Result<Success, Failure> {
+        // RequestResponse is Lambda's default: leaving the header out saves signing and sending it
+        // on every call.
         let kind = match self.kind {
-            InvocationKind::RequestResponse => InvocationType::RequestResponse,
-            InvocationKind::Event => InvocationType::Event,
-            InvocationKind::DryRun => InvocationType::DryRun,
+            InvocationKind::RequestResponse => None,
+            InvocationKind::Event => Some(InvocationType::Event),
+            InvocationKind::DryRun => Some(InvocationType::DryRun),
         };
         let mut request = self
             .client
             .invoke()
             .function_name(&self.function_name)
             .set_qualifier(self.qualifier.clone())
-            .invocation_type(kind)
+            .set_invocation_type(kind)
             .payload(Blob::new(payload.to_vec()));
         if self.kind == InvocationKind::RequestResponse {
             if self.log_tail {
