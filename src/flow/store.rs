@@ -76,6 +76,17 @@ pub fn is_valid_id(id: &str) -> bool {
             .all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-'))
 }
 
+/// Whether `id` is a valid node or edge id (`^[A-Za-z][A-Za-z0-9_-]{0,63}$`).
+pub fn is_valid_node_id(id: &str) -> bool {
+    let bytes = id.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= 64
+        && bytes[0].is_ascii_alphabetic()
+        && bytes[1..]
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
+}
+
 /// The revision of a file's content: the first 128 bits of its SHA-256, in hex.
 pub fn revision(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);

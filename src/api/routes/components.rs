@@ -166,6 +166,27 @@ pub async fn test(
             ApiError::unprocessable(format!("/message{}", e.pointer), without_values(&e.message))
         })?,
     };
+    // The node id names the place in the answer: only a valid one is ever repeated.
+    if body
+        .node
+        .as_deref()
+        .is_some_and(|node| !crate::flow::store::is_valid_node_id(node))
+    {
+        return Err(ApiError::unprocessable(
+            "/node",
+            "not a node id (a letter, then up to 63 letters, digits, _ or -)",
+        ));
+    }
+    if body
+        .flow
+        .as_deref()
+        .is_some_and(|flow| !crate::flow::store::is_valid_id(flow))
+    {
+        return Err(ApiError::unprocessable(
+            "/flow",
+            "not a flow id (a lower-case letter or digit, then up to 63 of them, _ or -)",
+        ));
+    }
     let node_id = body.node.clone().unwrap_or_else(|| component.clone());
     let flow_label = body.flow.clone();
     // A node added since the last save has no stored secrets yet: it is tested as it is.
