@@ -446,7 +446,7 @@ impl LambdaConfig {
         Charset::for_label(&self.response_charset).ok_or_else(|| RuntimeError::Config {
             node: node.to_owned(),
             pointer: "/responseCharset".to_owned(),
-            message: "not a charset responses can be decoded with (try UTF-8, ISO-8859-1, \
+            message: "not a charset label responses can be decoded with (try UTF-8, ISO-8859-1, \
                       Shift_JIS, UTF-16LE)"
                 .to_owned(),
         })
