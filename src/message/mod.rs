@@ -134,6 +134,13 @@ impl Message {
 
     /// Builds a message from its JSON form, naming the offending field on error.
     pub fn from_json(value: &Value) -> Result<Self, MessageError> {
+        // serde reads a struct from an array too (fields by position): a message is an object.
+        if !value.is_object() {
+            return Err(MessageError {
+                pointer: String::new(),
+                message: "a message is a JSON object".into(),
+            });
+        }
         let wire: WireMessage =
             serde_json::from_value(value.clone()).map_err(|e| MessageError {
                 pointer: String::new(),
@@ -278,6 +285,20 @@ impl<'de> Deserialize<'de> for Message {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn only_an_object_is_a_message() {
+        for not_object in [
+            json!([null, null]),
+            json!(["body"]),
+            json!("body"),
+            json!(null),
+        ] {
+            let e = Message::from_json(&not_object).unwrap_err();
+            assert_eq!(e.message, "a message is a JSON object", "{not_object}");
+        }
+        assert!(Message::from_json(&json!({"body": "x"})).is_ok());
+    }
 
     #[test]
     fn utf8_body_round_trips_as_text() {
