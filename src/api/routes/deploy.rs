@@ -23,14 +23,7 @@ use crate::api::openapi::{DeployDoc, DeployedDoc, ErrorDoc};
               (status = "default", description = "Error", body = ErrorDoc)))]
 pub async fn deploy(state: Data, path: web::Path<FlowPath>) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner().id;
-    let s = state.clone();
-    let flow_id = id.clone();
-    let (flow, document, rev) = blocking(move || {
-        let (document, rev) = s.workspace.document(&flow_id)?;
-        let flow = s.workspace.runnable(&flow_id)?;
-        Ok((flow, document, rev))
-    })
-    .await?;
+    let (flow, document, rev) = super::flows::load_for_run(&state, &id).await?;
     let running = state.runner.is_running(&id);
     let unchanged = running && state.runner.deployed(&id).is_some_and(|(r, _)| r == rev);
     let restarted = running && !unchanged;

@@ -138,6 +138,21 @@ pub(crate) async fn status_of(state: &Data, id: &str) -> Result<FlowStatus, ApiE
     })
 }
 
+/// The stored flow `id` ready to start (secrets merged in), with the document and revision the
+/// run is deployed from; 404 when there is none, 422 when it is invalid.
+pub(super) async fn load_for_run(
+    state: &Data,
+    id: &str,
+) -> Result<(crate::flow::Flow, Value, String), ApiError> {
+    let s = state.clone();
+    let id = id.to_owned();
+    blocking(move || {
+        let (document, rev) = s.workspace.document(&id)?;
+        Ok((s.workspace.runnable(&id)?, document, rev))
+    })
+    .await
+}
+
 /// `POST /api/flows/{id}/start`
 #[utoipa::path(post, path = "/api/flows/{id}/start", tag = "runtime", params(FlowPath),
     responses((status = 200, description = "Running (idempotent)", body = FlowStatusDoc),
@@ -145,13 +160,7 @@ pub(crate) async fn status_of(state: &Data, id: &str) -> Result<FlowStatus, ApiE
               (status = "default", description = "Error", body = ErrorDoc)))]
 pub async fn start(state: Data, path: web::Path<FlowPath>) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner().id;
-    let s = state.clone();
-    let flow_id = id.clone();
-    let (flow, document, rev) = blocking(move || {
-        let (document, rev) = s.workspace.document(&flow_id)?;
-        Ok((s.workspace.runnable(&flow_id)?, document, rev))
-    })
-    .await?;
+    let (flow, document, rev) = load_for_run(&state, &id).await?;
     let was_running = state.runner.is_running(&id);
     let status = state.runner.start(&flow).await?;
     if !was_running {
