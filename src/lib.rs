@@ -11,5 +11,6 @@ pub mod components;
 pub mod flow;
 pub mod message;
 pub mod runtime;
+pub mod worker;
 
 pub use message::Message;

@@ -41,6 +41,27 @@ enum Command {
         /// `{"node": "display1", "received": N}`.
         #[arg(long)]
         count: bool,
+        /// Run as one worker of a flow with JetStream edges on this NATS server; the run ends
+        /// when its sources are done and the flow's streams are drained.
+        #[arg(long, env = "NATS_URL")]
+        nats: Option<String>,
+        #[command(flatten)]
+        durable: DurableArgs,
+    },
+    /// Join a flow with JetStream edges as one worker: runs every node (sources only while this
+    /// worker holds their lease) and prints what its Displays receive as JSON lines, until
+    /// SIGTERM or Ctrl-C, then finishes and acknowledges what it holds and exits 0.
+    Worker {
+        /// The flow file.
+        flow: PathBuf,
+        /// The NATS server with JetStream.
+        #[arg(long, env = "NATS_URL")]
+        nats: String,
+        /// Print nothing from the Displays.
+        #[arg(long)]
+        quiet: bool,
+        #[command(flatten)]
+        durable: DurableArgs,
     },
     /// Validate a flow file; lists every error with its node id and JSON pointer.
     Validate {
@@ -55,6 +76,34 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// How a process joins a flow's JetStream edges.
+#[derive(clap::Args, Clone)]
+struct DurableArgs {
+    /// This worker's name (lease holder, worker reports); default host and process id.
+    #[arg(long)]
+    worker_id: Option<String>,
+    /// Milliseconds a delivery may stay unacknowledged before another worker gets it (how long
+    /// a dead worker's messages wait). Set by the first worker that creates an edge's consumer.
+    #[arg(long, default_value_t = 30_000)]
+    ack_wait_ms: u64,
+    /// Milliseconds a source lease lasts unrenewed (how long a dead worker's sources wait). Set
+    /// by the first worker that creates the lease bucket.
+    #[arg(long, default_value_t = 10_000)]
+    lease_ttl_ms: u64,
+}
+
+impl DurableArgs {
+    fn options(&self, nats: &str) -> lambdaflow::worker::WorkerOptions {
+        let mut options = lambdaflow::worker::WorkerOptions::new(nats);
+        if let Some(id) = &self.worker_id {
+            options.worker = id.clone();
+        }
+        options.ack_wait = Duration::from_millis(self.ack_wait_ms.max(100));
+        options.lease_ttl = Duration::from_millis(self.lease_ttl_ms.max(300));
+        options
+    }
 }
 
 /// Options of `lambdaflow serve`.
@@ -90,7 +139,33 @@ fn main() -> ExitCode {
             timeout,
             quiet,
             count,
+            nats: Some(nats),
+            durable,
+        } => run_worker(
+            flow,
+            durable.options(&nats),
+            Printing::from_flags(quiet, count),
+            Ending::Drained(timeout),
+        ),
+        Command::Run {
+            flow,
+            timeout,
+            quiet,
+            count,
+            nats: None,
+            ..
         } => run(flow, timeout, Printing::from_flags(quiet, count)),
+        Command::Worker {
+            flow,
+            nats,
+            quiet,
+            durable,
+        } => run_worker(
+            flow,
+            durable.options(&nats),
+            Printing::from_flags(quiet, false),
+            Ending::Signal,
+        ),
         Command::Validate { flow } => validate(flow),
         Command::Serve(args) => serve(args),
         Command::Components { json } => components(json),
@@ -230,6 +305,104 @@ fn run(path: PathBuf, timeout: Option<u64>, printing: Printing) -> ExitCode {
             None => ExitCode::from(2),
         }
     })
+}
+
+/// When a worker process ends.
+#[derive(Clone, Copy)]
+enum Ending {
+    /// `run --nats`: when the flow is drained (or after the timeout, exit 3).
+    Drained(Option<u64>),
+    /// `worker`: on SIGTERM or Ctrl-C.
+    Signal,
+}
+
+fn run_worker(
+    path: PathBuf,
+    options: lambdaflow::worker::WorkerOptions,
+    printing: Printing,
+    ending: Ending,
+) -> ExitCode {
+    let plan = match registry().load_plan(&path) {
+        Ok(f) => f,
+        Err(e) => {
+            report_load_error(&path, &e);
+            return ExitCode::from(1);
+        }
+    };
+    let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
+    rt.block_on(async move {
+        let run = RunOptions {
+            print_displays: printing == Printing::Messages,
+            ..RunOptions::batch()
+        };
+        let worker = match lambdaflow::worker::join(&plan, run, &options).await {
+            Ok(w) => w,
+            Err(e) => {
+                eprintln!("{}: {e}", path.display());
+                return ExitCode::from(1);
+            }
+        };
+        let drain = Duration::from_secs(30);
+        let code = match ending {
+            Ending::Drained(timeout) => {
+                let deadline = async {
+                    match timeout {
+                        Some(s) => tokio::time::sleep(Duration::from_secs(s)).await,
+                        None => std::future::pending().await,
+                    }
+                };
+                worker
+                    .report_until(async {
+                        tokio::select! {
+                            _ = worker.drained() => None,
+                            _ = deadline => {
+                                eprintln!("{}: timed out; stopping the worker", path.display());
+                                Some(3)
+                            }
+                            _ = terminated() => Some(130),
+                        }
+                    })
+                    .await
+            }
+            Ending::Signal => {
+                worker.report_until(terminated()).await;
+                eprintln!(
+                    "{}: stopping: finishing and acknowledging what this worker holds",
+                    path.display()
+                );
+                None
+            }
+        };
+        let report = worker.stop(drain).await;
+        if printing == Printing::Count {
+            print_counts(&worker.handle);
+        }
+        for problem in report.problems() {
+            eprintln!("{}: {problem}", path.display());
+        }
+        match (code, ending) {
+            (Some(c), _) => ExitCode::from(c),
+            // A worker asked to stop that finished what it held ends well.
+            (None, Ending::Signal) => ExitCode::SUCCESS,
+            (None, _) if report.is_clean() => ExitCode::SUCCESS,
+            (None, _) => ExitCode::from(2),
+        }
+    })
+}
+
+/// SIGTERM or Ctrl-C.
+async fn terminated() {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("a SIGTERM handler");
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// One JSON line per Display: how many messages reached it.

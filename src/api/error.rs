@@ -202,6 +202,8 @@ impl From<RuntimeError> for ApiError {
                 ApiError::invalid(vec![Diagnostic::from_runtime(&e, "/config")])
             }
             RuntimeError::NodeFailed { .. } => ApiError::Internal(e.to_string()),
+            // The server runs flows in process unless started with --nats.
+            RuntimeError::NeedsBroker { .. } => ApiError::Conflict(e.to_string()),
         }
     }
 }

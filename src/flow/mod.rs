@@ -7,6 +7,6 @@ pub mod registry;
 pub mod store;
 pub mod validate;
 
-pub use model::{Edge, Endpoint, Flow, Node, Position};
+pub use model::{Edge, Endpoint, Flow, Node, Position, Transport};
 pub use registry::{Compiled, Registry};
 pub use validate::{Diagnostic, FlowError};

@@ -67,6 +67,35 @@ pub struct Edge {
     pub from: Endpoint,
     /// The input port it enters.
     pub to: Endpoint,
+    /// How messages travel along it: in process (default) or through NATS JetStream.
+    #[serde(default, skip_serializing_if = "Transport::is_local")]
+    pub transport: Transport,
+    /// JetStream edges only: the message property whose value picks the partition, so messages
+    /// with the same value keep their order across workers.
+    #[serde(
+        default,
+        rename = "partitionKey",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub partition_key: Option<String>,
+}
+
+/// An edge's transport (`"transport"` in the flow file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    /// An in-process bounded queue.
+    #[default]
+    Local,
+    /// A JetStream subject with a durable consumer shared by every worker of the flow.
+    Jetstream,
+}
+
+impl Transport {
+    /// Whether this is the in-process default.
+    pub fn is_local(&self) -> bool {
+        *self == Transport::Local
+    }
 }
 
 /// One end of an edge.

@@ -6,9 +6,10 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use super::model::Flow;
+use super::model::{Flow, Transport};
 use super::registry::Registry;
 use super::validate::{Diagnostic, check_graph, node_config};
+use crate::runtime::transport::EdgeTransport;
 use crate::runtime::{FlowId, NodeId, Plan, PlannedEdge, PlannedNode};
 
 impl Registry {
@@ -51,11 +52,18 @@ impl Registry {
                 .copied()
                 .find(|p| *p == edge.from.port)
                 .expect("the graph check found the port");
+            let transport = match edge.transport {
+                Transport::Local => EdgeTransport::Local,
+                Transport::Jetstream => EdgeTransport::JetStream {
+                    partition_key: edge.partition_key.clone(),
+                },
+            };
             edges.push(PlannedEdge {
                 id: edge.id.as_str().into(),
                 from,
                 port,
                 to,
+                transport,
             });
         }
         Ok(Plan {

@@ -353,6 +353,13 @@ pub(super) fn check_graph(flow: &Flow, registry: &Registry) -> Vec<Diagnostic> {
                 format!("duplicate edge id \"{}\"", edge.id),
             ));
         }
+        if edge.partition_key.is_some() && edge.transport.is_local() {
+            diags.push(Diagnostic::new(
+                id,
+                format!("/edges/{i}/partitionKey"),
+                "partitionKey applies to JetStream routes only (set \"transport\": \"jetstream\")",
+            ));
+        }
         let ends = [("from", &edge.from, true), ("to", &edge.to, false)];
         let mut ends_ok = true;
         for (side, end, is_source) in ends {

@@ -46,6 +46,20 @@ impl MessageId {
         Self::new_with_time().0
     }
 
+    /// The same id for the same `(scope, sequence)` in every process: a UUIDv8 whose bits come
+    /// from a fixed-key hash. A source that may be restarted elsewhere (a Feeder on JetStream
+    /// edges taken over by another worker) numbers its sends this way, so a re-sent message is
+    /// recognised as a duplicate by the stream.
+    pub fn stable(scope: &str, sequence: u64) -> MessageId {
+        let half = |salt: u8| {
+            let mut h = std::hash::DefaultHasher::new();
+            (salt, scope, sequence).hash(&mut h);
+            h.finish()
+        };
+        let bits = (u128::from(half(1)) << 64) | u128::from(half(2));
+        MessageId::from_uuid(uuid::Builder::from_custom_bytes(bits.to_be_bytes()).into_uuid())
+    }
+
     fn from_uuid(uuid: Uuid) -> MessageId {
         MessageId(Repr::Uuid {
             uuid,

@@ -6,6 +6,7 @@
 
 mod id;
 mod properties;
+mod receipt;
 
 use std::fmt;
 use std::sync::Arc;
@@ -19,6 +20,7 @@ use serde_json::Value;
 
 pub use id::MessageId;
 pub use properties::{Properties, PropertyMap};
+pub use receipt::{Receipt, ReceiptToken};
 
 /// One message flowing through a flow. Cloning it allocates nothing: the id is 16 bytes, the
 /// body, content type and properties are reference-counted and shared.
@@ -34,6 +36,9 @@ pub struct Message {
     pub body: Bytes,
     /// Header properties.
     pub properties: Properties,
+    /// The durable transport's receipt for the input this message comes from (none for
+    /// in-process messages): shared with every message derived from it, never serialised.
+    pub receipt: Receipt,
 }
 
 /// How a body is written in the message's JSON form.
@@ -67,6 +72,7 @@ impl Message {
             content_type: None,
             body: body.into(),
             properties: Properties::new(),
+            receipt: Receipt::default(),
         }
     }
 
@@ -91,6 +97,16 @@ impl Message {
             content_type: content_type.map(Arc::from),
             body: body.into(),
             properties: self.properties.clone(),
+            receipt: self.receipt.clone(),
+        }
+    }
+
+    /// The same message without its transport receipt: what histories keep, so that a kept copy
+    /// never holds back an acknowledgement.
+    pub fn without_receipt(&self) -> Self {
+        Message {
+            receipt: Receipt::default(),
+            ..self.clone()
         }
     }
 
@@ -236,6 +252,7 @@ impl TryFrom<WireMessage> for Message {
             content_type: w.content_type,
             body: decode_body(&w.body, w.body_encoding)?,
             properties: w.properties,
+            receipt: Receipt::default(),
         })
     }
 }

@@ -281,6 +281,7 @@ pub struct NodeContext {
     pub(crate) shutdown: CancellationToken,
     pub(crate) mode: RunMode,
     pub(crate) print_displays: bool,
+    pub(crate) durable: bool,
 }
 
 impl NodeContext {
@@ -362,5 +363,12 @@ impl NodeContext {
     /// Whether Displays print each message as a JSON line on stdout (headless runs).
     pub fn print_displays(&self) -> bool {
         self.print_displays
+    }
+
+    /// Whether the flow runs on durable (JetStream) edges as one of several workers: a source
+    /// then numbers its start-up sends with stable ids, so a worker taking it over re-sends
+    /// what the stream already has as duplicates it drops.
+    pub fn is_durable(&self) -> bool {
+        self.durable
     }
 }

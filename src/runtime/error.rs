@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::id::{FlowId, NodeId};
+use super::id::{EdgeId, FlowId, NodeId};
 
 /// Fiorano's error types (design §6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -211,6 +211,15 @@ pub enum RuntimeError {
         /// Whether a restart can help.
         retryable: bool,
     },
+    /// The flow has a JetStream edge and no NATS server was given.
+    #[error(
+        "edge {edge} uses the JetStream transport: run the flow with --nats URL (or set NATS_URL), \
+         or set the edge's transport to local"
+    )]
+    NeedsBroker {
+        /// The edge id.
+        edge: EdgeId,
+    },
 }
 
 impl RuntimeError {
@@ -223,6 +232,7 @@ impl RuntimeError {
             | RuntimeError::NotRunning { node }
             | RuntimeError::BadRequest { node, .. }
             | RuntimeError::NodeFailed { node, .. } => Some(node),
+            RuntimeError::NeedsBroker { edge } => Some(edge),
         }
     }
 

@@ -111,6 +111,7 @@ impl Harness {
             abort: CancellationToken::new(),
             mode,
             print_displays: false,
+            durable: false,
         };
         let (stats, task) = launch(
             flow,

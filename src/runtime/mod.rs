@@ -26,5 +26,7 @@ pub use handling::{Condition, ErrorActions, ErrorHandling, FinalFailure, Retry, 
 pub use harness::Harness;
 pub use id::{EdgeId, FlowId, NodeId};
 pub use plan::{Plan, PlannedEdge, PlannedNode};
-pub use scheduler::{FlowHandle, FlowStatus, NodeEnd, NodeEndKind, RunOptions, RunReport, start};
+pub use scheduler::{
+    FlowHandle, FlowStatus, NodeEnd, NodeEndKind, RunOptions, RunReport, start, start_bound,
+};
 pub use status::{FlowEvent, FlowState, NodeState, NodeStatus};

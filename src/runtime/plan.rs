@@ -9,6 +9,7 @@ use super::component::Component;
 use super::component_type::{Descriptor, ErasedType, TypedConfig};
 use super::error::RuntimeError;
 use super::id::{EdgeId, FlowId, NodeId};
+use super::transport::EdgeTransport;
 
 /// One node of a plan.
 #[derive(Clone)]
@@ -55,6 +56,8 @@ pub struct PlannedEdge {
     pub port: &'static str,
     /// Index of the node it enters.
     pub to: usize,
+    /// How messages travel along it.
+    pub transport: EdgeTransport,
 }
 
 /// A flow ready to run.
@@ -72,5 +75,12 @@ impl Plan {
     /// The node with this id.
     pub fn node(&self, id: &str) -> Option<&PlannedNode> {
         self.nodes.iter().find(|n| n.id == id)
+    }
+
+    /// The first edge that needs a broker (a JetStream edge), if any.
+    pub fn durable_edge(&self) -> Option<&PlannedEdge> {
+        self.edges
+            .iter()
+            .find(|e| e.transport != EdgeTransport::Local)
     }
 }

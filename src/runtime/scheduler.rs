@@ -28,6 +28,9 @@ use super::id::{FlowId, NodeId};
 use super::plan::Plan;
 use super::port::Outputs;
 use super::status::{FlowEvent, FlowState, LastError, NodeState, NodeStats, NodeStatus};
+use super::transport::EdgeTransport;
+use super::transport::jetstream::EdgeRef;
+use super::transport::jetstream::bind::{Acks, Binding, LeasedSource, feed_edge, publish_edge};
 use crate::message::{Message, format_time};
 
 /// Default capacity of each input queue (messages).
@@ -168,12 +171,32 @@ pub struct FlowHandle {
     abort: CancellationToken,
     kill: CancellationToken,
     done: watch::Receiver<Option<RunReport>>,
+    acks: Option<Arc<Acks>>,
 }
 
 /// Starts a planned flow: builds every node afresh from its typed config, gives each node with
 /// inputs a bounded queue, wires edges and spawns one task per node. Must be called inside a
 /// tokio runtime.
 pub fn start(plan: &Plan, options: RunOptions) -> Result<FlowHandle, RuntimeError> {
+    start_bound(plan, options, None)
+}
+
+/// Starts a planned flow whose JetStream edges (if any) are bound through `binding`: this
+/// process becomes one worker of the flow. Without a binding, a JetStream edge is refused,
+/// naming the edge.
+pub fn start_bound(
+    plan: &Plan,
+    options: RunOptions,
+    binding: Option<Binding>,
+) -> Result<FlowHandle, RuntimeError> {
+    if binding.is_none()
+        && let Some(edge) = plan.durable_edge()
+    {
+        return Err(RuntimeError::NeedsBroker {
+            edge: edge.id.clone(),
+        });
+    }
+    let acks = binding.as_ref().map(|_| Acks::new());
     let flow_id = plan.flow.clone();
     let (events, _) = broadcast::channel(1024);
     let run = RunShared {
@@ -182,6 +205,7 @@ pub fn start(plan: &Plan, options: RunOptions) -> Result<FlowHandle, RuntimeErro
         abort: CancellationToken::new(),
         mode: options.mode,
         print_displays: options.print_displays,
+        durable: binding.is_some(),
     };
     let kill = CancellationToken::new();
 
@@ -190,7 +214,15 @@ pub fn start(plan: &Plan, options: RunOptions) -> Result<FlowHandle, RuntimeErro
     let mut senders: Vec<Option<mpsc::Sender<Message>>> = Vec::with_capacity(plan.nodes.len());
     let mut receivers = Vec::with_capacity(plan.nodes.len());
     for node in &plan.nodes {
-        built.push(node.build()?);
+        let component = node.build()?;
+        built.push(match &binding {
+            // Sources run in one worker at a time: the one holding their lease.
+            Some(binding) if node.descriptor.inputs.is_empty() => Box::new(LeasedSource {
+                inner: component,
+                binding: binding.clone(),
+            }),
+            _ => component,
+        });
         if node.descriptor.inputs.is_empty() {
             senders.push(None);
             receivers.push(None);
@@ -201,8 +233,10 @@ pub fn start(plan: &Plan, options: RunOptions) -> Result<FlowHandle, RuntimeErro
         }
     }
 
-    // Wire edges: each output port holds a sender clone of every input it feeds.
+    // Wire edges: each output port holds a sender clone of every input it feeds; a JetStream
+    // edge is a publisher task on the sending side and a feeder task on the receiving side.
     let mut outputs: Vec<Outputs> = plan.nodes.iter().map(|_| Outputs::default()).collect();
+    let mut edge_tasks = JoinSet::new();
     for edge in &plan.edges {
         let tx = senders[edge.to]
             .as_ref()
@@ -211,7 +245,30 @@ pub fn start(plan: &Plan, options: RunOptions) -> Result<FlowHandle, RuntimeErro
                 pointer: String::new(),
                 message: format!("edge {} ends at a node without inputs", edge.id),
             })?;
-        outputs[edge.from].connect(edge.port, tx.clone());
+        match (&edge.transport, &binding, &acks) {
+            (EdgeTransport::JetStream { partition_key }, Some(binding), Some(acks)) => {
+                let edge_ref = EdgeRef {
+                    id: edge.id.to_string(),
+                    partition_key: partition_key.clone(),
+                };
+                let (publish_tx, publish_rx) = mpsc::channel(options.queue_size.max(1));
+                outputs[edge.from].connect(edge.port, publish_tx);
+                edge_tasks.spawn(publish_edge(
+                    binding.bus.clone(),
+                    edge_ref.clone(),
+                    publish_rx,
+                ));
+                edge_tasks.spawn(feed_edge(
+                    binding.bus.clone(),
+                    edge_ref,
+                    (options.queue_size.max(1) as i64) * 4,
+                    tx.clone(),
+                    run.shutdown.clone(),
+                    acks.clone(),
+                ));
+            }
+            _ => outputs[edge.from].connect(edge.port, tx.clone()),
+        }
     }
     // The original senders are dropped here, so an input closes once all upstreams end.
     drop(senders);
@@ -255,6 +312,7 @@ pub fn start(plan: &Plan, options: RunOptions) -> Result<FlowHandle, RuntimeErro
         abort: run.abort,
         kill: kill.clone(),
         done: done_rx,
+        acks: acks.clone(),
     };
     let stats: Vec<(NodeId, Arc<NodeStats>)> = handle
         .nodes
@@ -267,7 +325,17 @@ pub fn start(plan: &Plan, options: RunOptions) -> Result<FlowHandle, RuntimeErro
     });
     tracing::info!(flow = %flow_id, nodes = handle.nodes.len(), "Flow started.");
     tokio::spawn(publish_statuses(stats, events.clone(), done_tx.subscribe()));
-    tokio::spawn(supervise(set, kill, done_tx, events, flow_id));
+    tokio::spawn(supervise(
+        Tasks {
+            nodes: set,
+            edges: edge_tasks,
+            acks,
+        },
+        kill,
+        done_tx,
+        events,
+        flow_id,
+    ));
     Ok(handle)
 }
 
@@ -278,6 +346,7 @@ pub(crate) struct RunShared {
     pub(crate) abort: CancellationToken,
     pub(crate) mode: RunMode,
     pub(crate) print_displays: bool,
+    pub(crate) durable: bool,
 }
 
 /// Gives a built node its context and returns its counters and the task that drives it: the
@@ -316,6 +385,7 @@ pub(crate) fn launch(
         shutdown: run.shutdown.clone(),
         mode: run.mode,
         print_displays: run.print_displays,
+        durable: run.durable,
     };
     (stats, drive(component, ctx, stop_flow_on_abnormal_end))
 }
@@ -418,11 +488,18 @@ async fn park_and_discard(
     loop {
         tokio::select! {
             m = rx.recv() => match m {
-                Some(_) => discarded += 1,
+                Some(m) => {
+                    // A JetStream delivery is given back for another worker, not acknowledged.
+                    m.receipt.abandon();
+                    discarded += 1;
+                }
                 None => break,
             },
             _ = abort.cancelled() => {
-                while rx.try_recv().is_ok() { discarded += 1; }
+                while let Ok(m) = rx.try_recv() {
+                    m.receipt.abandon();
+                    discarded += 1;
+                }
                 break;
             }
         }
@@ -447,13 +524,29 @@ fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
         .unwrap_or_else(|| "unknown panic".into())
 }
 
+/// The tasks of a run: one per node, the JetStream edges' publishers and feeders, and the
+/// acknowledgements they send.
+struct Tasks {
+    nodes: JoinSet<NodeEnd>,
+    edges: JoinSet<()>,
+    acks: Option<Arc<Acks>>,
+}
+
+/// How long a stopping run waits for its last JetStream acknowledgements to be answered.
+const ACK_SETTLE: Duration = Duration::from_secs(10);
+
 async fn supervise(
-    mut set: JoinSet<NodeEnd>,
+    tasks: Tasks,
     kill: CancellationToken,
     done: watch::Sender<Option<RunReport>>,
     events: broadcast::Sender<FlowEvent>,
     flow: FlowId,
 ) {
+    let Tasks {
+        nodes: mut set,
+        edges: mut edge_tasks,
+        acks,
+    } = tasks;
     let mut ends = Vec::new();
     let mut aborted = false;
     loop {
@@ -465,9 +558,31 @@ async fn supervise(
             },
             _ = kill.cancelled(), if !aborted => {
                 aborted = true;
+                if let Some(acks) = &acks {
+                    acks.tear_down();
+                }
                 set.abort_all();
+                edge_tasks.abort_all();
             }
         }
+    }
+    // Every node has ended, so every publisher's senders are gone: let them finish publishing,
+    // then wait for the acknowledgements they released.
+    loop {
+        tokio::select! {
+            next = edge_tasks.join_next() => if next.is_none() { break },
+            _ = kill.cancelled(), if !aborted => {
+                aborted = true;
+                edge_tasks.abort_all();
+            }
+        }
+    }
+    if let Some(acks) = &acks
+        && tokio::time::timeout(ACK_SETTLE, acks.settled())
+            .await
+            .is_err()
+    {
+        tracing::warn!(flow = %flow, "Some acknowledgements were not answered; those messages will be delivered again.");
     }
     tracing::info!(flow = %flow, "Flow stopped.");
     let _ = events.send(FlowEvent::Flow {
@@ -614,6 +729,10 @@ impl FlowHandle {
             return report;
         }
         tracing::warn!(flow = %self.flow, "Flow did not drain in time; giving up blocked work.");
+        if let Some(acks) = &self.acks {
+            // What is still in flight is delivered again elsewhere, not acknowledged.
+            acks.tear_down();
+        }
         self.abort.cancel();
         if let Ok(report) = tokio::time::timeout(Duration::from_secs(2), self.wait()).await {
             return report;

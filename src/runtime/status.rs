@@ -238,7 +238,13 @@ impl NodeStats {
     }
 
     /// Records a message in the history, dropping the oldest past the capacity.
+    /// The kept copy carries no transport receipt (it must not hold back an acknowledgement).
     pub fn record(&self, message: Message) {
+        let message = if message.receipt.is_some() {
+            message.without_receipt()
+        } else {
+            message
+        };
         let mut h = self.history.lock().expect("history lock");
         h.items.push_back(message);
         h.total += 1;

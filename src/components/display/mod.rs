@@ -9,6 +9,7 @@ use std::io::{BufWriter, Write as _};
 use futures::FutureExt as _;
 use futures::future::BoxFuture;
 
+use crate::message::Receipt;
 use crate::runtime::port::{IN, OUT};
 use crate::runtime::{
     Capabilities, Component, ComponentType, Descriptor, FlowEvent, NodeContext, NodeExit, NodeId,
@@ -78,20 +79,28 @@ impl Component for Display {
                 .print_displays()
                 .then(|| BufWriter::with_capacity(PRINT_BUFFER, std::io::stdout()));
             let out = ctx.port(OUT);
+            // Receipts of printed lines not flushed yet: a JetStream delivery is acknowledged
+            // only once its line is out, so a worker killed with lines in its buffer gets them
+            // delivered again instead of losing them.
+            let mut unflushed: Vec<Receipt> = Vec::new();
             while let Some(message) = ctx.recv().await {
                 if let Some(printer) = &mut printer {
                     let mut line = serde_json::to_vec(&message).expect("a message serialises");
                     line.push(b'\n');
                     let _ = printer.write_all(&line);
+                    if message.receipt.is_some() {
+                        unflushed.push(message.receipt.clone());
+                    }
                     if ctx.input_is_idle() {
                         let _ = printer.flush();
+                        unflushed.clear();
                     }
                 }
                 ctx.stats().record(message.clone());
                 if ctx.has_subscribers() {
                     ctx.publish(FlowEvent::Message {
                         node: ctx.info().node.to_string(),
-                        message: message.clone(),
+                        message: message.without_receipt(),
                     });
                 }
                 if ctx.emit_to(out, message).await.is_err() {
@@ -101,6 +110,7 @@ impl Component for Display {
             if let Some(printer) = &mut printer {
                 let _ = printer.flush();
             }
+            drop(unflushed);
             Ok(NodeExit::Finished)
         }
         .boxed()

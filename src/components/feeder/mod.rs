@@ -8,7 +8,7 @@ use std::time::Duration;
 use futures::FutureExt as _;
 use futures::future::BoxFuture;
 
-use crate::message::Message;
+use crate::message::{Message, MessageId};
 use crate::runtime::port::{OUT, PortId};
 use crate::runtime::{
     Capabilities, Component, ComponentType, Control, Descriptor, NodeContext, NodeExit, NodeId,
@@ -87,18 +87,23 @@ impl Feeder {
         let interval = Duration::from_millis(self.config.interval_ms);
         let configured = &self.configured;
         let out = ctx.port(OUT);
+        // On durable edges a worker taking this Feeder over sends again from the start: stable
+        // ids make the stream drop what it already has (within its duplicate window).
+        let stable_scope = ctx
+            .is_durable()
+            .then(|| format!("{}/{}", ctx.info().flow, self.node));
         if self.config.send_on_start {
             'outer: for round in 0..self.config.repeat {
                 for (i, m) in configured.iter().enumerate() {
                     let first = round == 0 && i == 0;
-                    if send(
-                        ctx,
-                        out,
-                        fresh(m),
-                        if first { None } else { Some(interval) },
-                    )
-                    .await
-                    .is_err()
+                    let mut message = fresh(m);
+                    if let Some(scope) = &stable_scope {
+                        let sequence = round * configured.len() as u64 + i as u64;
+                        message.id = MessageId::stable(scope, sequence);
+                    }
+                    if send(ctx, out, message, if first { None } else { Some(interval) })
+                        .await
+                        .is_err()
                     {
                         break 'outer;
                     }

@@ -184,6 +184,18 @@ impl Bus {
     /// Waits while the stream is full (`discard: new` pushes back; nothing is dropped).
     /// Returns whether the stream saw it as a duplicate.
     pub async fn publish(&self, edge: &EdgeRef, message: &Message) -> Result<bool, TransportError> {
+        self.publish_as(edge, message, &format!("{}:{}", message.id, edge.id))
+            .await
+    }
+
+    /// As [`Bus::publish`], under the given `Nats-Msg-Id` (the outputs of a redelivered input
+    /// are published under the ids they had the first time).
+    pub async fn publish_as(
+        &self,
+        edge: &EdgeRef,
+        message: &Message,
+        id: &str,
+    ) -> Result<bool, TransportError> {
         let partition = edge
             .partition_key
             .as_deref()
@@ -196,12 +208,11 @@ impl Bus {
                 retryable: false,
             }
         })?);
-        let id = format!("{}:{}", message.id, edge.id);
         let mut pause = Duration::from_millis(10);
         loop {
             let publish = PublishMessage::build()
                 .payload(payload.clone())
-                .message_id(&id);
+                .message_id(id);
             let attempt = match self.js.send_publish(subject.clone(), publish).await {
                 Ok(ack) => ack.await,
                 Err(e) => Err(e),

@@ -15,6 +15,7 @@
 //! [`edge`] publishes and consumes; [`lease`] keeps sources singletons; [`deploy`] keeps the
 //! deployed flows in a key-value bucket.
 
+pub mod bind;
 pub mod deploy;
 pub mod edge;
 pub mod error;
@@ -24,6 +25,7 @@ use std::time::Duration;
 
 use async_nats::jetstream::{self, stream};
 
+pub use bind::{Acks, Binding, LeasedSource};
 pub use edge::{Delivery, EdgeConsumer, EdgeRef, partition_of};
 pub use error::TransportError;
 pub use lease::Lease;
