@@ -20,10 +20,13 @@ import { connectionProblem, refusalReason, type HandleEnd } from '../lib/connect
 import type { EditorAction } from '../lib/editor';
 import { NODE_TYPE, type DesignerEdge, type DesignerNode } from '../lib/model';
 import { NodeCard } from './NodeCard';
+import { RoutedEdge } from './RoutedEdge';
 
 export const DND_MIME = 'application/x-lambdaflow-component';
 
 const nodeTypes = { [NODE_TYPE]: NodeCard };
+// wires route around cards instead of crossing them
+const edgeTypes = { routed: RoutedEdge };
 
 interface CanvasProps {
   nodes: DesignerNode[];
@@ -115,7 +118,7 @@ export function Canvas({ nodes, edges, dispatch, components, onNodeOpen, onConne
     () =>
       edges.map((e) => {
         const bad = issues.byEdge[e.id];
-        const styled = { ...e, type: 'smoothstep', markerEnd: { type: MarkerType.ArrowClosed, width: 18, height: 18 } };
+        const styled = { ...e, type: 'routed', markerEnd: { type: MarkerType.ArrowClosed, width: 18, height: 18 } };
         if (!bad) return styled;
         return { ...styled, className: `${e.className ?? ''} edge-invalid`.trim(), label: bad.join('; ') };
       }),
@@ -131,6 +134,7 @@ export function Canvas({ nodes, edges, dispatch, components, onNodeOpen, onConne
         nodes={nodes}
         edges={styledEdges}
         nodeTypes={nodeTypes}
+        edgeTypes={edgeTypes}
         onNodesChange={onNodesChange}
         onEdgesChange={onEdgesChange}
         onConnect={onConnect}
