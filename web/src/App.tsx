@@ -16,6 +16,7 @@ import { Toasts } from './components/Toasts';
 import { TopBar } from './components/TopBar';
 import { Welcome } from './components/Welcome';
 import { DesignerContext, type DesignerContextValue, type InspectorTab } from './context';
+import { capabilitiesOf, opensOnRunTab } from './lib/capabilities';
 import { deployDiff } from './lib/deploy';
 import { currentSnapshot, editorReducer, emptyEditor, toFlowDocument } from './lib/editor';
 import { downloadJson, exportSelection } from './lib/exportFlow';
@@ -67,7 +68,7 @@ export function App() {
   const inspected = selectedNodes.length === 1 ? selectedNodes[0]! : null;
 
   useHashRoute(flowId, (id) => void loadFlow(id));
-  useLiveEvents({ flowId, onServer, nodes: editor.nodes, serverNodes: editor.serverNodes, runtimeRef, rdispatch, onFlowChange: refreshFlows, refreshDeployed, onDebug: debug.onEvent });
+  useLiveEvents({ flowId, onServer, components: byType, nodes: editor.nodes, serverNodes: editor.serverNodes, runtimeRef, rdispatch, onFlowChange: refreshFlows, refreshDeployed, onDebug: debug.onEvent });
   useEffect(() => forgetDeployed(), [flowId, forgetDeployed]);
 
   const openImported = useCallback(
@@ -106,7 +107,7 @@ export function App() {
   const inspectedType = inspected?.data.type;
   useEffect(() => {
     if (!inspectedId) return;
-    setTab(running && (inspectedType === 'feeder' || inspectedType === 'display') ? 'run' : 'properties');
+    setTab(running && opensOnRunTab(capabilitiesOf(byType.get(inspectedType ?? ''))) ? 'run' : 'properties');
     // (deliberately once, on a new inspected node)
   }, [inspectedId]);
 

@@ -16,6 +16,7 @@ import {
 import { useCallback, useMemo, type DragEvent } from 'react';
 import type { ComponentDescriptor } from '../api/types';
 import { useDesigner } from '../context';
+import { capabilitiesOf, roleColour, roleOf } from '../lib/capabilities';
 import { connectionProblem, refusalReason, type HandleEnd } from '../lib/connection';
 import type { EditorAction } from '../lib/editor';
 import { NODE_TYPE, type DesignerEdge, type DesignerNode } from '../lib/model';
@@ -36,8 +37,6 @@ interface CanvasProps {
   onNodeOpen: (nodeId: string) => void;
   onConnectRefused: (reason: string) => void;
 }
-
-const MINIMAP_COLORS: Record<string, string> = { feeder: '#3b82f6', lambda: '#f59e0b', display: '#10b981' };
 
 export function Canvas({ nodes, edges, dispatch, components, onNodeOpen, onConnectRefused }: CanvasProps) {
   const rf = useReactFlow<DesignerNode, DesignerEdge>();
@@ -161,7 +160,7 @@ export function Canvas({ nodes, edges, dispatch, components, onNodeOpen, onConne
           pannable
           zoomable
           ariaLabel="Mini map"
-          nodeColor={(n) => MINIMAP_COLORS[(n.data as DesignerNode['data']).type] ?? '#94a3b8'}
+          nodeColor={(n) => roleColour(roleOf(capabilitiesOf(byType.get((n.data as DesignerNode['data']).type))))}
           nodeStrokeWidth={2}
         />
       </ReactFlow>
