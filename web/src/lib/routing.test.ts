@@ -110,6 +110,36 @@ describe('routeOrthogonal', () => {
     expect(routed).toBe(150);
   });
 
+  it('finds its way through a large canvas of cards, crossing none, far ones included', () => {
+    // 8 rows × 10 columns of cards, 60 apart: the wire from the top-left card to the bottom-right one
+    const boxes: Box[] = [];
+    for (let row = 0; row < 8; row++) for (let col = 0; col < 10; col++) boxes.push(card(col * 260, row * 150));
+    for (const [a, b] of [
+      [0, 79],
+      [79, 0],
+      [5, 74],
+      [40, 49],
+      [12, 13],
+    ] as const) {
+      const from = outPort(boxes[a]!);
+      const to = inPort(boxes[b]!);
+      const r = routeOrthogonal(from, to, boxes);
+      expect(r.routed, `route ${a} → ${b}`).toBe(true);
+      expectOrthogonal(r.points, from, to);
+      expect(crossesAny(r.points.slice(1, -1), boxes), `route ${a} → ${b}`).toBe(false);
+    }
+  });
+
+  it('goes round a card far from both ports that the direct way would cross', () => {
+    const a = card(0, 0);
+    const b = card(2000, 0);
+    // a tall card halfway, well away from both ports' neighbourhoods
+    const wall = card(1000, -300, 100, 700);
+    const r = routeOrthogonal(outPort(a), inPort(b), [a, b, wall]);
+    expect(r.routed).toBe(true);
+    expect(crossesAny(r.points, [wall])).toBe(false);
+  });
+
   it('falls back to the plain step when the target is boxed in', () => {
     const a = card(0, 300);
     const b = card(620, 310);

@@ -34,6 +34,8 @@ export interface Route {
 
 const DEFAULT_MARGIN = 14;
 const DEFAULT_BEND_COST = 24;
+/** How far around the two ports cards are taken into account from the start. */
+const NEAR = 120;
 
 /** True when the open segment a–b (axis-aligned) passes through the inside of the box. */
 export function segmentCrossesBox(a: Point, b: Point, box: Box): boolean {
@@ -53,6 +55,10 @@ export function segmentCrossesBox(a: Point, b: Point, box: Box): boolean {
 
 function inside(p: Point, box: Box): boolean {
   return p.x > box.x && p.x < box.x + box.width && p.y > box.y && p.y < box.y + box.height;
+}
+
+function overlaps(a: Box, b: Box): boolean {
+  return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
 }
 
 function inflate(b: Box, m: number): Box {
@@ -138,34 +144,42 @@ class Heap {
 }
 
 /**
- * Routes a wire from an output port (`source`, on the right side of its card) to an input port
- * (`target`, on the left side of its card) so that no segment passes through any of `obstacles`
- * (every card, the wire's own two included), keeping `margin` clear of them. When the cards leave
- * no way round, returns the plain step with `routed: false`.
+ * The cheapest way from `start` (heading east) to `end` (arriving heading east) over the sparse
+ * grid of the padded boxes' edges and their midlines, never through a box; null when there is none.
  */
-export function routeOrthogonal(source: Point, target: Point, obstacles: readonly Box[], options: RouteOptions = {}): Route {
-  const margin = options.margin ?? DEFAULT_MARGIN;
-  const bendCost = options.bendCost ?? DEFAULT_BEND_COST;
-  const fallback = (): Route => ({ points: simpleStep(source, target), routed: false });
-  const padded = obstacles.map((b) => inflate(b, margin));
-  // the stubs: just outside the padded cards, straight out of and into the ports
-  const start: Point = { x: source.x + margin, y: source.y };
-  const end: Point = { x: target.x - margin, y: target.y };
-  const blocked = (a: Point, b: Point) => padded.some((box) => segmentCrossesBox(a, b, box));
-  if (padded.some((box) => inside(start, box) || inside(end, box))) return fallback();
-
-  // the straight wire, when nothing is in its way
-  if (start.y === end.y && start.x <= end.x && !blocked(start, end)) return { points: [source, target], routed: true };
-
+function searchGrid(start: Point, end: Point, padded: readonly Box[], bendCost: number): Point[] | null {
   const xs = withMidpoints(sortedUnique([start.x, end.x, ...padded.flatMap((b) => [b.x, b.x + b.width])]));
   const ys = withMidpoints(sortedUnique([start.y, end.y, ...padded.flatMap((b) => [b.y, b.y + b.height])]));
   const nx = xs.length;
   const ny = ys.length;
+  const xIndex = new Map(xs.map((v, i) => [v, i]));
+  const yIndex = new Map(ys.map((v, j) => [v, j]));
   const pointAt = (i: number): Point => ({ x: xs[i % nx]!, y: ys[Math.floor(i / nx)]! });
-  const free = new Uint8Array(nx * ny);
-  for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) free[j * nx + i] = padded.some((box) => inside({ x: xs[i]!, y: ys[j]! }, box)) ? 0 : 1;
-  const startIdx = ys.indexOf(start.y) * nx + xs.indexOf(start.x);
-  const endIdx = ys.indexOf(end.y) * nx + xs.indexOf(end.x);
+  // Every box edge is a grid line, so a box covers whole index ranges: mark the points inside it,
+  // and the east-going and south-going grid segments through its inside, once per box.
+  const inBox = new Uint8Array(nx * ny);
+  const eastBlocked = new Uint8Array(nx * ny);
+  const southBlocked = new Uint8Array(nx * ny);
+  for (const b of padded) {
+    const i0 = xIndex.get(b.x)!;
+    const i1 = xIndex.get(b.x + b.width)!;
+    const j0 = yIndex.get(b.y)!;
+    const j1 = yIndex.get(b.y + b.height)!;
+    for (let j = j0; j <= j1; j++) {
+      for (let i = i0; i <= i1; i++) {
+        const k = j * nx + i;
+        const innerX = i > i0 && i < i1;
+        const innerY = j > j0 && j < j1;
+        if (innerX && innerY) inBox[k] = 1;
+        if (innerY && i < i1) eastBlocked[k] = 1;
+        if (innerX && j < j1) southBlocked[k] = 1;
+      }
+    }
+  }
+  /** Whether the grid segment between neighbours k and n (n one step in direction d) is free. */
+  const open = (k: number, n: number, d: number) => (d === 0 ? !eastBlocked[k] : d === 1 ? !eastBlocked[n] : d === 2 ? !southBlocked[k] : !southBlocked[n]);
+  const startIdx = yIndex.get(start.y)! * nx + xIndex.get(start.x)!;
+  const endIdx = yIndex.get(end.y)! * nx + xIndex.get(end.x)!;
 
   // Dijkstra over (grid point, heading): length plus a cost per bend
   const states = nx * ny * 4;
@@ -200,10 +214,9 @@ export function routeOrthogonal(source: Point, target: Point, obstacles: readonl
       const nj = j + DY[d]!;
       if (ni < 0 || nj < 0 || ni >= nx || nj >= ny) continue;
       const nidx = nj * nx + ni;
-      if (!free[nidx]) continue;
+      if (inBox[nidx] || !open(idx, nidx, d)) continue;
       const a = pointAt(idx);
       const b = pointAt(nidx);
-      if (blocked(a, b)) continue;
       const next = nidx * 4 + d;
       const c = cost + Math.abs(b.x - a.x) + Math.abs(b.y - a.y) + (d === dir ? 0 : bendCost);
       if (c < dist[next]!) {
@@ -213,11 +226,46 @@ export function routeOrthogonal(source: Point, target: Point, obstacles: readonl
       }
     }
   }
-  if (goal < 0) return fallback();
+  if (goal < 0) return null;
   const path: Point[] = [];
   for (let s = goal; s >= 0; s = prev[s]!) path.push(pointAt(s >> 2));
-  path.reverse();
-  return { points: simplify([source, ...path, target]), routed: true };
+  return path.reverse();
+}
+
+
+/**
+ * Routes a wire from an output port (`source`, on the right side of its card) to an input port
+ * (`target`, on the left side of its card) so that no segment passes through any of `obstacles`
+ * (every card, the wire's own two included), keeping `margin` clear of them. When the cards leave
+ * no way round, returns the plain step with `routed: false`.
+ *
+ * Cards far from the wire rarely matter: the search starts with the cards near the two ports and
+ * adds any card its route crosses, until a route crosses none (more cards only remove ways, so
+ * no route with some of them means none with all).
+ */
+export function routeOrthogonal(source: Point, target: Point, obstacles: readonly Box[], options: RouteOptions = {}): Route {
+  const margin = options.margin ?? DEFAULT_MARGIN;
+  const bendCost = options.bendCost ?? DEFAULT_BEND_COST;
+  const fallback = (): Route => ({ points: simpleStep(source, target), routed: false });
+  const padded = obstacles.map((b) => inflate(b, margin));
+  // the stubs: just outside the padded cards, straight out of and into the ports
+  const start: Point = { x: source.x + margin, y: source.y };
+  const end: Point = { x: target.x - margin, y: target.y };
+  const crossed = (points: Point[], boxes: readonly Box[]) => boxes.filter((box) => points.some((p, k) => k > 0 && segmentCrossesBox(points[k - 1]!, p, box)));
+  if (padded.some((box) => inside(start, box) || inside(end, box))) return fallback();
+
+  // the straight wire, when nothing is in its way
+  if (start.y === end.y && start.x <= end.x && crossed([start, end], padded).length === 0) return { points: [source, target], routed: true };
+
+  const near = inflate({ x: Math.min(start.x, end.x), y: Math.min(start.y, end.y), width: Math.abs(end.x - start.x), height: Math.abs(end.y - start.y) }, NEAR);
+  const active = new Set(padded.filter((b) => overlaps(b, near)));
+  for (;;) {
+    const path = searchGrid(start, end, [...active], bendCost);
+    if (!path) return fallback();
+    const more = crossed(path, padded).filter((b) => !active.has(b));
+    if (more.length === 0) return { points: simplify([source, ...path, target]), routed: true };
+    for (const b of more) active.add(b);
+  }
 }
 
 /** An SVG path through the corner points, corners rounded with at most `radius`. */
