@@ -47,11 +47,11 @@ curl -fsS -X PUT -H "Authorization: Bearer $token" -H 'Content-Type: application
                         "to": {"node": "display1", "port": "in"}}]}' \
     "$address/api/flows/demo" >/dev/null
 
-# The Lambda listings are left out: a generated connection may name any endpoint, and they are
-# tested against local endpoints in tests/api_routes.rs and tests/lambda_e2e.rs.
+# Component actions (the Lambda listings) are left out: a generated connection may name any
+# endpoint, and they are tested against local endpoints in tests/api_routes.rs and tests/lambda_e2e.rs.
 st --config-file scripts/schemathesis.toml run "$address/api/openapi.json" \
     --header "Authorization: Bearer $token" \
     --checks all \
     --max-examples "$examples" --seed 20261201 --generation-deterministic \
-    --exclude-path-regex '(/events$|^/api/lambda/)' \
+    --exclude-path-regex '(/events$|/actions/)' \
     --request-timeout 20 --workers 2 --no-color --warnings off

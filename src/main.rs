@@ -8,8 +8,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use lambdaflow::flow::{self, FlowError};
-use lambdaflow::runtime::{self, RunOptions, registry};
+use lambdaflow::components::registry;
+use lambdaflow::flow::Compiled;
+use lambdaflow::flow::FlowError;
+use lambdaflow::runtime::{self, RunOptions};
 
 #[derive(Parser)]
 #[command(
@@ -139,12 +141,12 @@ fn report_load_error(path: &std::path::Path, e: &FlowError) {
 }
 
 fn validate(path: PathBuf) -> ExitCode {
-    match flow::load(&path) {
+    match registry().load_plan(&path) {
         Ok(f) => {
             println!(
                 "{}: valid flow \"{}\" ({} nodes, {} edges)",
                 path.display(),
-                f.id,
+                f.flow,
                 f.nodes.len(),
                 f.edges.len()
             );
@@ -179,7 +181,7 @@ impl Printing {
 }
 
 fn run(path: PathBuf, timeout: Option<u64>, printing: Printing) -> ExitCode {
-    let flow = match flow::load(&path) {
+    let plan = match registry().load_plan(&path) {
         Ok(f) => f,
         Err(e) => {
             report_load_error(&path, &e);
@@ -192,7 +194,7 @@ fn run(path: PathBuf, timeout: Option<u64>, printing: Printing) -> ExitCode {
             print_displays: printing == Printing::Messages,
             ..RunOptions::batch()
         };
-        let handle = match runtime::start(&flow, options) {
+        let handle = match runtime::start(&plan, options) {
             Ok(h) => h,
             Err(e) => {
                 eprintln!("{}: {e}", path.display());
@@ -233,9 +235,9 @@ fn run(path: PathBuf, timeout: Option<u64>, printing: Printing) -> ExitCode {
 /// One JSON line per Display: how many messages reached it.
 fn print_counts(handle: &runtime::FlowHandle) {
     let status = handle.status();
-    for (node, component) in handle.node_types() {
-        if component == "display" {
-            let received = status.nodes.get(&node).map_or(0, |s| s.received);
+    for (node, _, capabilities) in handle.node_types() {
+        if capabilities.shows_messages {
+            let received = status.nodes.get(node.as_str()).map_or(0, |s| s.received);
             println!(
                 "{}",
                 serde_json::json!({"node": node, "received": received})
@@ -245,9 +247,9 @@ fn print_counts(handle: &runtime::FlowHandle) {
 }
 
 fn components(json: bool) -> ExitCode {
-    let registry = registry::global();
+    let registry = registry();
     if json {
-        let all: Vec<_> = registry.iter().map(|c| c.descriptor()).collect();
+        let all: Vec<_> = registry.iter().map(Compiled::descriptor_json).collect();
         println!(
             "{}",
             serde_json::to_string_pretty(&all).expect("descriptors serialise")
@@ -261,11 +263,11 @@ fn components(json: bool) -> ExitCode {
     for c in registry.iter() {
         println!(
             "{:<10} {:<16} {:<8} {:<12} {}",
-            c.spec.type_name,
-            c.spec.title,
-            join_or_dash(c.spec.inputs),
-            join_or_dash(c.spec.outputs),
-            c.spec.description
+            c.descriptor.type_name,
+            c.descriptor.title,
+            join_or_dash(c.descriptor.inputs),
+            join_or_dash(c.descriptor.outputs),
+            c.descriptor.description
         );
     }
     ExitCode::SUCCESS

@@ -138,7 +138,9 @@ async fn a_saved_flow_is_one_pretty_file_and_reads_back_with_its_revision() {
         !text.contains("\"rev\""),
         "the revision is not part of the file"
     );
-    lambdaflow::flow::parse_flow(&text).expect("the file is a valid flow");
+    lambdaflow::components::registry()
+        .parse_flow(&text)
+        .expect("the file is a valid flow");
 
     let (status, headers, doc) = call!(srv, get("/api/flows/demo"));
     assert_eq!(status, StatusCode::OK);
@@ -968,6 +970,71 @@ async fn lambda_listings_report_bad_connections_and_unreachable_endpoints() {
             "/api/lambda/functions",
             &json!({"connection": {"region": "us-east-1"}, "flow": "nope", "node": "lambda1"})
         )
+    );
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+}
+
+#[actix_web::test]
+async fn component_actions_run_with_the_node_config_and_check_only_the_fields_they_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = test::init_service(app(state(dir.path(), Settings::default()))).await;
+    // The descriptor says which actions a type has and which field each fills.
+    let (_, _, types) = call!(srv, get("/api/components"));
+    let lambda = types
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["capabilities"]["invokes"] == true)
+        .expect("a type that invokes a service");
+    assert_eq!(lambda["actions"][0]["name"], "functions", "{lambda}");
+    assert_eq!(lambda["actions"][0]["field"], "/functionName", "{lambda}");
+    assert_eq!(lambda["actions"][1]["field"], "/qualifier", "{lambda}");
+    let feeder = types
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["type"] == "feeder")
+        .unwrap();
+    assert_eq!(feeder["capabilities"]["acceptsSend"], true);
+    assert_eq!(feeder["actions"], json!([]));
+
+    let functions = "/api/components/lambda/actions/functions";
+    // A sheet without a function name yet lists functions: only `connection` is checked.
+    let (status, _, body) = call!(
+        srv,
+        post(
+            functions,
+            &json!({"config": {"connection": {"region": "Not A Region!"}}})
+        )
+    );
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["details"][0]["pointer"], "/config/connection/region");
+    assert_eq!(body["details"].as_array().unwrap().len(), 1, "{body}");
+    let (status, _, body) = call!(
+        srv,
+        post(
+            "/api/components/lambda/actions/qualifiers",
+            &json!({"config": {"connection": {"region": "us-east-1"}}})
+        )
+    );
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["details"][0]["pointer"], "/config/functionName");
+    let (status, _, body) = call!(
+        srv,
+        post(
+            functions,
+            &json!({"config": {"connection": unreachable_connection("AKIDEXAMPLE", SECRET)}})
+        )
+    );
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
+    assert!(!body.to_string().contains(SECRET), "{body}");
+    // Unknown actions and types are not found, naming what exists.
+    let (status, _, body) = call!(srv, post("/api/components/lambda/actions/nope", &json!({})));
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert!(body.to_string().contains("functions, qualifiers"), "{body}");
+    let (status, _, body) = call!(
+        srv,
+        post("/api/components/display/actions/functions", &json!({}))
     );
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
 }

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use lambdaflow::flow::parse_flow;
+use lambdaflow::components::registry;
 use lambdaflow::message::Message;
 
 fn lambdaflow(args: &[&str]) -> Output {
@@ -116,7 +116,9 @@ fn validate_prints_every_error_with_node_and_pointer_and_fails() {
         if !name.starts_with("invalid-") {
             continue;
         }
-        let expected = parse_flow(&std::fs::read_to_string(&path).unwrap()).unwrap_err();
+        let expected = registry()
+            .parse_flow(&std::fs::read_to_string(&path).unwrap())
+            .unwrap_err();
         let out = lambdaflow(&["validate", path.to_str().unwrap()]);
         assert_eq!(out.status.code(), Some(1), "{name}");
         let stderr = text(&out.stderr);

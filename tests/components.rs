@@ -4,10 +4,11 @@
 use std::time::Duration;
 
 use lambdaflow::components::display::DisplayConfig;
-use lambdaflow::components::feeder::{self, FeederConfig};
+use lambdaflow::components::feeder::{FeederConfig, FeederType};
+use lambdaflow::components::registry;
+use lambdaflow::flow::registry::ERROR_HANDLING_SCHEMA;
 use lambdaflow::message::Message;
-use lambdaflow::runtime::registry::{self, ERROR_HANDLING_SCHEMA};
-use lambdaflow::runtime::{ErrorHandling, Harness, NodeState, RunMode};
+use lambdaflow::runtime::{ComponentType, ErrorHandling, Harness, NodeId, NodeState, RunMode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
@@ -16,7 +17,10 @@ const WAIT: Duration = Duration::from_secs(60);
 
 #[tokio::test]
 async fn display_forwards_every_message_unchanged_and_keeps_the_last_n() {
-    let mut h = Harness::start("display", "display1", &json!({"maxMessages": 2})).unwrap();
+    let plan = registry()
+        .plan_node("t", "display", "display1", &json!({"maxMessages": 2}))
+        .unwrap();
+    let mut h = Harness::start(&plan).unwrap();
     let sent: Vec<Message> = (0..5)
         .map(|i| Message::new(format!("m{i}")).with_property("i", i))
         .collect();
@@ -39,8 +43,7 @@ async fn display_forwards_every_message_unchanged_and_keeps_the_last_n() {
 
 #[tokio::test]
 async fn display_history_is_bounded_oldest_dropped() {
-    use lambdaflow::flow::parse_flow;
-    let flow = parse_flow(
+    let flow = registry().parse_plan(
         r#"{"id": "hist", "nodes": [
             {"id": "f", "type": "feeder", "config": {"sendOnStart": true, "repeat": 25,
               "messages": [{"body": "x"}]}},
@@ -69,13 +72,7 @@ async fn feeder_sends_its_configured_messages_n_times_with_properties() {
         {"body": "{\"name\": \"World\"}", "contentType": "application/json", "properties": {"orderId": 42}},
         {"body": "/w==", "bodyEncoding": "base64"}]});
     let cfg: FeederConfig = serde_json::from_value(config.clone()).unwrap();
-    let node = feeder::spec();
-    let component = (node.build)(&lambdaflow::runtime::NodeConfig {
-        flow: "t",
-        node: "feeder1",
-        config: &config,
-    })
-    .unwrap();
+    let component = FeederType.build(&NodeId::new("feeder1"), &cfg).unwrap();
     let mut h = Harness::with_component_in("feeder", "feeder1", component, RunMode::Batch);
     let mut out = Vec::new();
     while let Some(m) = h.out(WAIT).await {
@@ -133,7 +130,7 @@ fn error_handling_schema_defaults_match_the_struct() {
 /// has no field the schema lacks) and equal the schema's defaults; every schema example must
 /// validate and deserialise (so the schema has no field the struct lacks).
 fn assert_schema_matches<T: Default + Serialize + DeserializeOwned>(type_name: &str) {
-    let compiled = registry::global().get(type_name).unwrap();
+    let compiled = registry().get(type_name).unwrap();
     let ours = serde_json::to_value(T::default()).unwrap();
     let errors: Vec<String> = compiled
         .validator
@@ -202,13 +199,13 @@ fn display_schema_and_struct_agree() {
 
 #[test]
 fn every_component_has_descriptions_a_user_can_read() {
-    for c in registry::global().iter() {
+    for c in registry().iter() {
         for (name, prop) in c.schema["properties"].as_object().unwrap() {
             let d = prop["description"].as_str().unwrap_or("");
             assert!(
                 d.len() > 10,
                 "{}.{name} lacks a description",
-                c.spec.type_name
+                c.descriptor.type_name
             );
         }
     }

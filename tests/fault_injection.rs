@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use endpoint::{Action, Endpoint, Invocation};
 use lambdaflow::Message;
-use lambdaflow::flow::parse_flow;
+use lambdaflow::components::registry;
 use lambdaflow::runtime::{FlowHandle, RunMode, RunOptions, start};
 use serde_json::{Value, json};
 
@@ -97,7 +97,7 @@ fn scripted_endpoint() -> (Endpoint, Arc<Mutex<Log>>) {
 
 /// Feeder (DISTINCT messages `{"k": i}` with property `k`, `rounds` times) → lambda →
 /// `out`: Display "ok", `error`: Display "failed"; both also → Display "all" (order check).
-fn flow(endpoint: &str, rounds: u64, lambda_extra: Value) -> lambdaflow::flow::Flow {
+fn flow(endpoint: &str, rounds: u64, lambda_extra: Value) -> lambdaflow::runtime::Plan {
     let messages: Vec<Value> = (0..DISTINCT)
         .map(|k| {
             json!({"body": json!({"k": k}).to_string(), "contentType": "application/json",
@@ -154,10 +154,12 @@ fn flow(endpoint: &str, rounds: u64, lambda_extra: Value) -> lambdaflow::flow::F
             {"id": "r5", "from": {"node": "lambda1", "port": "error"}, "to": {"node": "all", "port": "in"}}
         ]
     });
-    parse_flow(&doc.to_string()).unwrap_or_else(|d| panic!("test flow is invalid: {d:?}"))
+    registry()
+        .parse_plan(&doc.to_string())
+        .unwrap_or_else(|d| panic!("test flow is invalid: {d:?}"))
 }
 
-fn run(flow: &lambdaflow::flow::Flow) -> FlowHandle {
+fn run(flow: &lambdaflow::runtime::Plan) -> FlowHandle {
     let options = RunOptions {
         mode: RunMode::Batch,
         queue_size: 128,

@@ -327,7 +327,7 @@ fn structured_flow_edits_pass_every_check_and_never_echo_config_values() {
     let valid: Vec<Value> = seeds("flow_parse")
         .iter()
         .filter_map(|s| serde_json::from_slice::<Value>(s).ok())
-        .filter(|v| lambdaflow::flow::validate_value(v).is_ok())
+        .filter(|v| lambdaflow::components::registry().validate_value(v).is_ok())
         .collect();
     assert!(valid.len() >= 2, "need valid seed flows to edit");
     let mut rng = Rng(0x0123_4567_89ab_cdef);
@@ -347,7 +347,7 @@ fn structured_flow_edits_pass_every_check_and_never_echo_config_values() {
         );
         if canary_in_config(&doc, &canary)
             && only_in_config(&doc, &canary)
-            && let Err(diagnostics) = lambdaflow::flow::parse_flow(&text)
+            && let Err(diagnostics) = lambdaflow::components::registry().parse_flow(&text)
         {
             refused_with_canary += 1;
             for d in &diagnostics {

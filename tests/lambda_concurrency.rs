@@ -179,7 +179,12 @@ async fn a_slow_function_back_pressures_the_feeder() {
             {"id": "route2", "from": {"node": "lambda1", "port": "out"}, "to": {"node": "display1", "port": "in"}}
         ]
     });
-    let flow = lambdaflow::flow::validate_value(&flow).expect("valid flow");
+    let flow = lambdaflow::components::registry()
+        .validate_value(&flow)
+        .expect("valid flow");
+    let plan = lambdaflow::components::registry()
+        .plan(&flow)
+        .expect("plans");
     let options = RunOptions {
         queue_size: 8,
         ..RunOptions::batch()
@@ -188,7 +193,7 @@ async fn a_slow_function_back_pressures_the_feeder() {
         print_displays: false,
         ..options
     };
-    let handle = runtime::start(&flow, options).unwrap();
+    let handle = runtime::start(&plan, options).unwrap();
     eventually("two calls are in flight", || fake.in_flight() == 2).await;
     let status = handle.status();
     let fed = status.nodes["feeder1"].emitted;

@@ -85,7 +85,12 @@ async fn every_message_is_accounted_for_under_every_combination_of_actions() {
             &wire.url(),
             json!({"maxConcurrency": 1, "errorHandling": actions(log, send, stop, retry)}),
         );
-        let h = Harness::start("lambda", "lambda1", &cfg).expect("valid config");
+        let h = Harness::start(
+            &lambdaflow::components::registry()
+                .plan_node("conservation", "lambda", "lambda1", &cfg)
+                .unwrap(),
+        )
+        .expect("valid config");
         for k in 0..N {
             h.send(message(&run, k)).await.unwrap();
         }
@@ -177,7 +182,12 @@ async fn a_discarded_message_is_logged_at_warn_with_its_id_even_with_log_off() {
         &wire.url(),
         json!({"errorHandling": actions(false, false, false, false)}),
     );
-    let h = Harness::start("lambda", "lambda1", &cfg).expect("valid config");
+    let h = Harness::start(
+        &lambdaflow::components::registry()
+            .plan_node("conservation", "lambda", "lambda1", &cfg)
+            .unwrap(),
+    )
+    .expect("valid config");
     let input = json_message(r#"{"k":3}"#);
     let id = input.id.clone();
     h.send(input).await.unwrap();

@@ -4,18 +4,19 @@
 //! configuration errors name the node and the field.
 
 use lambdaflow::components::lambda::{LambdaConfig, LambdaConnector};
-use lambdaflow::flow::validate::{Diagnostic, validate_node_config};
-use lambdaflow::runtime::registry::{self, Compiled, write_only_pointers};
+use lambdaflow::components::registry;
+use lambdaflow::flow::Compiled;
+use lambdaflow::flow::registry::write_only_pointers;
+use lambdaflow::flow::validate::{Diagnostic, node_config};
+use lambdaflow::runtime::NodeId;
 use serde_json::{Map, Value, json};
 
 fn lambda() -> &'static Compiled {
-    registry::global()
-        .get("lambda")
-        .expect("lambda is registered")
+    registry().get("lambda").expect("lambda is registered")
 }
 
 fn check(config: &Value) -> Result<(), Vec<Diagnostic>> {
-    validate_node_config(lambda(), "lambda1", config, "/config")
+    node_config(lambda(), &NodeId::new("lambda1"), config, "/config").map(drop)
 }
 
 fn pointers(diags: &[Diagnostic]) -> Vec<String> {
@@ -357,7 +358,7 @@ fn an_unknown_charset_fails_flow_validation() {
         ],
         "edges": [{"id": "route1", "from": {"node": "feeder1", "port": "out"}, "to": {"node": "lambda1", "port": "in"}}]
     });
-    let d = lambdaflow::flow::validate_value(&flow).unwrap_err();
+    let d = registry().validate_value(&flow).unwrap_err();
     assert_eq!(d.len(), 1, "{d:?}");
     assert_eq!(d[0].node.as_deref(), Some("lambda1"));
     assert_eq!(d[0].pointer, "/nodes/1/config/responseCharset");
@@ -414,11 +415,12 @@ fn ui_order_names_every_property_and_only_properties() {
 
 #[test]
 fn the_registry_lists_the_connector_with_its_ports() {
-    let spec = &lambda().spec;
+    let spec = &lambda().descriptor;
     assert_eq!(spec.title, "LambdaConnector");
     assert_eq!(spec.inputs, ["in"]);
     assert_eq!(spec.outputs, ["out", "error"]);
-    assert!(!spec.accepts_send);
+    assert!(!spec.capabilities.accepts_send);
+    assert!(spec.capabilities.invokes);
     assert_eq!(
         lambda().schema["properties"]["errorHandling"]["$ref"],
         "#/$defs/errorHandling",

@@ -8,15 +8,16 @@ use std::time::Duration;
 
 use futures::FutureExt as _;
 use futures::future::BoxFuture;
+use std::sync::Arc;
+
 use lambdaflow::components::{display, feeder};
-use lambdaflow::flow::{Flow, parse_flow};
+use lambdaflow::flow::{Flow, Registry};
 use lambdaflow::message::Message;
 use lambdaflow::runtime::port::{ERROR, IN, OUT};
-use lambdaflow::runtime::registry::Registry;
 use lambdaflow::runtime::{
-    Component, ComponentSpec, ErrorHandling, ErrorType, Failure, FailureOutcome, NodeConfig,
-    NodeContext, NodeEndKind, NodeExit, NodeState, RunMode, RunOptions, RuntimeError, SendRequest,
-    start_with_registry, with_retries,
+    Capabilities, Component, ComponentType, Descriptor, ErrorHandling, ErrorType, Failure,
+    FailureOutcome, FlowHandle, NodeContext, NodeEndKind, NodeExit, NodeId, NodeState, RunMode,
+    RunOptions, RuntimeError, SendRequest, with_retries,
 };
 use serde_json::{Value, json};
 
@@ -31,26 +32,44 @@ struct Flaky {
 
 static GATE_OPEN: AtomicBool = AtomicBool::new(true);
 
-fn flaky_build(cfg: &NodeConfig<'_>) -> Result<Box<dyn Component>, RuntimeError> {
-    let policy = match cfg.config.get("errorHandling") {
-        Some(v) => serde_json::from_value(v.clone()).unwrap(),
-        None => fast_retries(),
-    };
-    let delay = cfg
-        .config
-        .get("delayMs")
-        .and_then(Value::as_u64)
-        .unwrap_or(0);
-    let gated = cfg
-        .config
-        .get("gated")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
-    Ok(Box::new(Flaky {
-        policy,
-        delay: Duration::from_millis(delay),
-        gated,
-    }))
+/// The Flaky type's config.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FlakyConfig {
+    error_handling: Option<ErrorHandling>,
+    #[serde(default)]
+    delay_ms: u64,
+    #[serde(default)]
+    gated: bool,
+}
+
+struct FlakyType;
+
+impl ComponentType for FlakyType {
+    type Config = FlakyConfig;
+
+    fn descriptor(&self) -> Descriptor {
+        Descriptor {
+            type_name: "flaky",
+            title: "Flaky",
+            description: "test component",
+            inputs: &[IN],
+            outputs: &[OUT, ERROR],
+            schema: r#"{"type": "object"}"#,
+            ui_schema: "{}",
+            capabilities: Capabilities::default(),
+            actions: &[],
+            secret_binding: &[],
+        }
+    }
+
+    fn build(&self, _: &NodeId, cfg: &FlakyConfig) -> Result<Box<dyn Component>, RuntimeError> {
+        Ok(Box::new(Flaky {
+            policy: cfg.error_handling.clone().unwrap_or_else(fast_retries),
+            delay: Duration::from_millis(cfg.delay_ms),
+            gated: cfg.gated,
+        }))
+    }
 }
 
 fn fast_retries() -> ErrorHandling {
@@ -130,21 +149,17 @@ fn registry() -> &'static Registry {
     static R: std::sync::OnceLock<Registry> = std::sync::OnceLock::new();
     R.get_or_init(|| {
         Registry::new(vec![
-            feeder::spec(),
-            display::spec(),
-            ComponentSpec {
-                type_name: "flaky",
-                title: "Flaky",
-                description: "test component",
-                inputs: &[IN],
-                outputs: &[OUT, ERROR],
-                schema: r#"{"type": "object"}"#,
-                ui_schema: "{}",
-                accepts_send: false,
-                build: flaky_build,
-            },
+            Arc::new(feeder::FeederType),
+            Arc::new(display::DisplayType),
+            Arc::new(FlakyType),
         ])
     })
+}
+
+/// Plans a flow with the test registry and starts it.
+fn start(flow: &Flow, options: RunOptions) -> FlowHandle {
+    let plan = registry().plan(flow).expect("the test flow plans");
+    lambdaflow::runtime::start(&plan, options).expect("the test flow starts")
 }
 
 fn flow(value: Value) -> Flow {
@@ -203,7 +218,7 @@ async fn every_message_leaves_through_out_or_error_under_injected_failures() {
         .map(|i| feeder_message(i, modes[i % modes.len()]))
         .collect();
     let f = conservation_flow(messages, 20, json!({}));
-    let h = start_with_registry(&f, options(RunMode::Batch, 8), registry()).unwrap();
+    let h = start(&f, options(RunMode::Batch, 8));
     let report = h.wait().await;
     assert!(report.is_clean(), "{:?}", report.problems());
 
@@ -290,7 +305,7 @@ async fn a_hundred_thousand_messages_pass_a_display_chain_complete_and_in_order(
             edge("r3", ("d2", "out"), ("d3", "in")),
         ]
     }));
-    let h = start_with_registry(&f, options(RunMode::Batch, 128), registry()).unwrap();
+    let h = start(&f, options(RunMode::Batch, 128));
     assert!(h.wait().await.is_clean());
     let (first, total) = h.messages("d1").unwrap();
     let (last, _) = h.messages("d3").unwrap();
@@ -320,9 +335,9 @@ async fn fan_out_copies_to_every_input_and_fan_in_merges() {
         "/tests/fixtures/flows/valid-fan-out-fan-in.json"
     ))
     .unwrap();
-    let mut f = parse_flow(&text).unwrap();
+    let mut f = registry().parse_flow(&text).unwrap();
     f.nodes[0].config = json!({"messages": [{"body": "a"}, {"body": "b"}], "sendOnStart": true});
-    let h = start_with_registry(&f, options(RunMode::Batch, 4), registry()).unwrap();
+    let h = start(&f, options(RunMode::Batch, 4));
     assert!(h.wait().await.is_clean());
     let s = h.status();
     assert_eq!(s.nodes["display1"].received, 2);
@@ -348,7 +363,7 @@ async fn a_blocked_node_back_pressures_the_feeder_instead_of_buffering() {
         json!({"gated": true}),
     );
     let queue = 4;
-    let h = start_with_registry(&f, options(RunMode::Batch, queue), registry()).unwrap();
+    let h = start(&f, options(RunMode::Batch, queue));
     // The feeder runs into the full queue: the gate holds one message and the queue the next.
     wait_until(|| h.status().nodes["feeder1"].emitted > queue as u64).await;
     // Held there: given time, it does not run ahead.
@@ -368,7 +383,7 @@ async fn a_blocked_node_back_pressures_the_feeder_instead_of_buffering() {
 async fn stop_service_stops_only_that_node_and_counts_what_was_queued() {
     let stop_on_failure = json!({"errorHandling": {"requestProcessing": {"stopService": true}}});
     let f = conservation_flow(vec![feeder_message(0, "never")], 1, stop_on_failure);
-    let h = start_with_registry(&f, options(RunMode::Interactive, 16), registry()).unwrap();
+    let h = start(&f, options(RunMode::Interactive, 16));
     let send = |fail: &str, count: u64| SendRequest {
         message: Some(Message::new("x").with_property("fail", fail)),
         count,
@@ -413,7 +428,7 @@ async fn stop_service_stops_only_that_node_and_counts_what_was_queued() {
 #[tokio::test]
 async fn stop_drains_messages_already_in_flight() {
     let f = conservation_flow(vec![feeder_message(0, "never")], 1, json!({"delayMs": 20}));
-    let h = start_with_registry(&f, options(RunMode::Interactive, 64), registry()).unwrap();
+    let h = start(&f, options(RunMode::Interactive, 64));
     let req = SendRequest {
         message: None,
         count: 30,
@@ -434,7 +449,7 @@ async fn stop_drains_messages_already_in_flight() {
 #[tokio::test]
 async fn send_to_a_display_is_refused_and_unknown_nodes_are_named() {
     let f = conservation_flow(vec![feeder_message(0, "never")], 1, json!({}));
-    let h = start_with_registry(&f, options(RunMode::Interactive, 4), registry()).unwrap();
+    let h = start(&f, options(RunMode::Interactive, 4));
     let req = SendRequest {
         message: None,
         count: 1,
@@ -450,7 +465,7 @@ async fn send_to_a_display_is_refused_and_unknown_nodes_are_named() {
 #[tokio::test]
 async fn live_events_report_status_display_messages_and_errors() {
     let f = conservation_flow(vec![feeder_message(0, "always")], 1, json!({}));
-    let h = start_with_registry(&f, options(RunMode::Interactive, 4), registry()).unwrap();
+    let h = start(&f, options(RunMode::Interactive, 4));
     let mut events = h.subscribe();
     let (mut saw_error, mut saw_display, mut saw_status) = (false, false, false);
     let deadline = tokio::time::Instant::now() + PATIENCE;
@@ -475,7 +490,7 @@ async fn a_batch_run_stops_the_flow_when_a_node_stops_and_says_why() {
     let stop_on_failure = json!({"errorHandling": {"requestProcessing": {"stopService": true}}});
     let messages = vec![feeder_message(0, "always"), feeder_message(1, "never")];
     let f = conservation_flow(messages, 500, stop_on_failure);
-    let h = start_with_registry(&f, options(RunMode::Batch, 4), registry()).unwrap();
+    let h = start(&f, options(RunMode::Batch, 4));
     let report = h.wait().await;
     assert!(!report.is_clean());
     let problems = report.problems().join("\n");
@@ -501,10 +516,6 @@ async fn wait_until(cond: impl Fn() -> bool) {
 
 #[test]
 fn flaky_type_is_only_in_the_test_registry() {
-    assert!(
-        lambdaflow::runtime::registry::global()
-            .get("flaky")
-            .is_none()
-    );
+    assert!(lambdaflow::components::registry().get("flaky").is_none());
     assert!(registry().get("flaky").is_some());
 }

@@ -260,9 +260,11 @@ fn kill_9_during_a_burst_of_saves_leaves_every_flow_file_parseable() {
         let files = flow_files(dir.path());
         assert_eq!(files.len(), 2, "{files:?}");
         for file in &files {
-            let flow = lambdaflow::flow::load(file).unwrap_or_else(|e| {
-                panic!("{} is not a valid flow after kill -9: {e}", file.display())
-            });
+            let flow = lambdaflow::components::registry()
+                .load(file)
+                .unwrap_or_else(|e| {
+                    panic!("{} is not a valid flow after kill -9: {e}", file.display())
+                });
             assert!(flow.id.starts_with("burst"));
         }
     }

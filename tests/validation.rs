@@ -3,7 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use lambdaflow::flow::{Diagnostic, parse_flow};
+use lambdaflow::components::registry;
+use lambdaflow::flow::Diagnostic;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/flows")
@@ -121,7 +122,7 @@ const CYCLES: &[(&str, &[(&str, &str)])] = &[
 
 fn errors_of(name: &str) -> Vec<Diagnostic> {
     let text = std::fs::read_to_string(fixtures().join(format!("{name}.json"))).unwrap();
-    parse_flow(&text).expect_err(name)
+    registry().parse_flow(&text).expect_err(name)
 }
 
 #[test]
@@ -148,7 +149,9 @@ fn every_fixture_is_in_the_table_and_valid_ones_pass() {
         let stem = path.file_stem().unwrap().to_str().unwrap().to_owned();
         let text = std::fs::read_to_string(&path).unwrap();
         if stem.starts_with("valid-") {
-            let flow = parse_flow(&text).unwrap_or_else(|e| panic!("{stem}: {e:#?}"));
+            let flow = registry()
+                .parse_flow(&text)
+                .unwrap_or_else(|e| panic!("{stem}: {e:#?}"));
             assert!(!flow.id.is_empty());
         } else {
             assert!(
@@ -165,7 +168,7 @@ fn all_errors_are_reported_not_just_the_first() {
         {"id": "d1", "type": "display", "config": {"maxMessages": -1, "colour": "red"}},
         {"id": "x1", "type": "nope"}],
       "edges": [{"id": "e1", "from": {"node": "ghost", "port": "out"}, "to": {"node": "d1", "port": "in"}}]}"#;
-    let errors = parse_flow(text).unwrap_err();
+    let errors = registry().parse_flow(text).unwrap_err();
     let pointers: Vec<&str> = errors.iter().map(|d| d.pointer.as_str()).collect();
     for p in [
         "/nodes/1/type",
@@ -182,7 +185,7 @@ fn schema_errors_never_echo_the_offending_value() {
     // A secret pasted into the wrong field must not come back in an error message.
     let text = r#"{"id": "leak", "nodes": [{"id": "d1", "type": "display",
         "config": {"maxMessages": "AKIASECRETVALUE123"}}], "edges": []}"#;
-    let errors = parse_flow(text).unwrap_err();
+    let errors = registry().parse_flow(text).unwrap_err();
     assert_eq!(errors[0].pointer, "/nodes/0/config/maxMessages");
     for d in &errors {
         assert!(!d.message.contains("AKIASECRETVALUE123"), "{d:?}");
@@ -192,9 +195,9 @@ fn schema_errors_never_echo_the_offending_value() {
 #[test]
 fn defaults_are_applied_and_pretty_output_is_stable() {
     let text = std::fs::read_to_string(fixtures().join("valid-feeder-display.json")).unwrap();
-    let flow = parse_flow(&text).unwrap();
+    let flow = registry().parse_flow(&text).unwrap();
     let once = flow.to_pretty_json();
-    let again = parse_flow(&once).unwrap().to_pretty_json();
+    let again = registry().parse_flow(&once).unwrap().to_pretty_json();
     assert_eq!(once, again, "writing is stable");
     assert!(
         once.starts_with("{\n  \"id\": \"fixture\""),

@@ -20,7 +20,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use lambdaflow::Message;
-use lambdaflow::flow::parse_flow;
+use lambdaflow::components::registry;
 use lambdaflow::runtime::{RunMode, RunOptions, start};
 use serde_json::json;
 use tokio::sync::mpsc;
@@ -85,7 +85,9 @@ pub async fn lambdaflow_once(messages: u64, hops: usize) -> Duration {
         from = id;
     }
     let flow = json!({"id": "bench-engine", "nodes": nodes, "edges": edges});
-    let flow = parse_flow(&flow.to_string()).expect("the bench flow is valid");
+    let flow = registry()
+        .parse_plan(&flow.to_string())
+        .expect("the bench flow is valid");
     let options = RunOptions {
         mode: RunMode::Batch,
         queue_size: QUEUE,

@@ -18,12 +18,11 @@ use std::time::{Duration, Instant};
 use futures::FutureExt as _;
 use futures::future::BoxFuture;
 use lambdaflow::Message;
-use lambdaflow::flow::{Flow, parse_flow};
+use lambdaflow::flow::{Flow, Registry};
 use lambdaflow::runtime::port::{IN, OUT};
-use lambdaflow::runtime::registry::Registry;
 use lambdaflow::runtime::{
-    Component, ComponentSpec, NodeConfig, NodeContext, NodeExit, RunMode, RunOptions, RuntimeError,
-    start_with_registry,
+    Capabilities, Component, ComponentType, Descriptor, NodeContext, NodeExit, NodeId, RunMode,
+    RunOptions, RuntimeError, start,
 };
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
@@ -81,7 +80,9 @@ pub fn feeder_flow(target: &Target, n: u64, lambda: Value) -> Flow {
             {"id": "r3", "from": {"node": "lambda1", "port": "error"}, "to": {"node": "errors", "port": "in"}}
         ]
     });
-    parse_flow(&flow.to_string()).unwrap_or_else(|d| panic!("bench flow invalid: {d:?}"))
+    registry()
+        .parse_flow(&flow.to_string())
+        .unwrap_or_else(|d| panic!("bench flow invalid: {d:?}"))
 }
 
 fn batch() -> RunOptions {
@@ -97,7 +98,8 @@ fn batch() -> RunOptions {
 /// the node's start-up — building its AWS client — is not counted; see [`raw::steady_rate`])
 /// and how many reached `display1`.
 pub async fn run_feeder_flow(flow: &Flow, first_wave: usize) -> (f64, u64) {
-    let handle = start_with_registry(flow, batch(), registry()).expect("bench flow starts");
+    let plan = registry().plan(flow).expect("bench flow plans");
+    let handle = start(&plan, batch()).expect("bench flow starts");
     let report = handle.wait().await;
     let status = handle.status();
     if status.nodes["errors"].received > 0 {
@@ -212,33 +214,56 @@ impl Component for ProbeSink {
 
 static PAYLOAD: OnceLock<String> = OnceLock::new();
 
-fn build_source(_: &NodeConfig<'_>) -> Result<Box<dyn Component>, RuntimeError> {
-    Ok(Box::new(ProbeSource(probe())))
+/// A benchmark probe type: a source or a sink around the shared [`Probe`].
+struct ProbeType {
+    type_name: &'static str,
+    inputs: &'static [&'static str],
+    outputs: &'static [&'static str],
 }
 
-fn build_sink(_: &NodeConfig<'_>) -> Result<Box<dyn Component>, RuntimeError> {
-    Ok(Box::new(ProbeSink(probe())))
+impl ComponentType for ProbeType {
+    type Config = Value;
+
+    fn descriptor(&self) -> Descriptor {
+        Descriptor {
+            type_name: self.type_name,
+            title: self.type_name,
+            description: "benchmark probe",
+            inputs: self.inputs,
+            outputs: self.outputs,
+            schema: r#"{"type": "object"}"#,
+            ui_schema: "{}",
+            capabilities: Capabilities::default(),
+            actions: &[],
+            secret_binding: &[],
+        }
+    }
+
+    fn build(&self, _: &NodeId, _: &Value) -> Result<Box<dyn Component>, RuntimeError> {
+        Ok(if self.inputs.is_empty() {
+            Box::new(ProbeSource(probe()))
+        } else {
+            Box::new(ProbeSink(probe()))
+        })
+    }
 }
 
 /// The shipped components plus the probes.
 pub fn registry() -> &'static Registry {
     static R: OnceLock<Registry> = OnceLock::new();
     R.get_or_init(|| {
-        let mut specs = lambdaflow::components::registry();
-        let probe_spec = |type_name, inputs, outputs, build| ComponentSpec {
-            type_name,
-            title: type_name,
-            description: "benchmark probe",
-            inputs,
-            outputs,
-            schema: r#"{"type": "object"}"#,
-            ui_schema: "{}",
-            accepts_send: false,
-            build,
-        };
-        specs.push(probe_spec("probe-source", &[], &[OUT], build_source));
-        specs.push(probe_spec("probe-sink", &[IN], &[], build_sink));
-        Registry::new(specs)
+        let mut types = lambdaflow::components::types();
+        types.push(Arc::new(ProbeType {
+            type_name: "probe-source",
+            inputs: &[],
+            outputs: &[OUT],
+        }));
+        types.push(Arc::new(ProbeType {
+            type_name: "probe-sink",
+            inputs: &[IN],
+            outputs: &[],
+        }));
+        Registry::new(types)
     })
 }
 
@@ -269,7 +294,8 @@ pub async fn connector_latencies(target: &Target, concurrency: usize, n: u64) ->
         ]
     }))
     .expect("probe flow");
-    let handle = start_with_registry(&flow, batch(), registry()).expect("probe flow starts");
+    let plan = registry().plan(&flow).expect("probe flow plans");
+    let handle = start(&plan, batch()).expect("probe flow starts");
     let report = handle.wait().await;
     assert!(report.is_clean(), "{:?}", report.problems());
     *PROBE.lock().unwrap() = None;

@@ -23,7 +23,8 @@ use lambdaflow::components::lambda::batch::{Batcher, payload};
 use lambdaflow::components::lambda::payload::{
     Charset, decode_response, error_payload_value, request_payload,
 };
-use lambdaflow::flow::{Flow, parse_flow};
+use lambdaflow::components::registry;
+use lambdaflow::flow::Flow;
 use lambdaflow::message::{BodyEncoding, decode_body, format_time};
 use lambdaflow::runtime::ErrorType;
 use serde_json::Value;
@@ -33,10 +34,10 @@ pub fn flow_parse(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    match parse_flow(text) {
+    match registry().parse_flow(text) {
         Ok(flow) => {
             let written = serde_json::to_string_pretty(&flow).expect("a flow serialises");
-            let again: Flow = parse_flow(&written).unwrap_or_else(|d| {
+            let again: Flow = registry().parse_flow(&written).unwrap_or_else(|d| {
                 panic!("a flow that validated does not validate once written: {d:?}\n{written}")
             });
             assert_eq!(again, flow, "a flow changed when written and read back");

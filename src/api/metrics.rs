@@ -81,8 +81,8 @@ pub fn render(state: &Data) -> String {
     for (name, help, get) in counters {
         header(&mut out, name, "counter", help);
         for (flow, _, status, types) in &statuses {
-            for (node, component) in types {
-                if let Some(s) = status.nodes.get(node) {
+            for (node, component, _) in types {
+                if let Some(s) = status.nodes.get(node.as_str()) {
                     let _ = writeln!(
                         out,
                         "{name}{{flow=\"{}\",node=\"{}\",type=\"{}\"}} {}",
@@ -104,11 +104,11 @@ pub fn render(state: &Data) -> String {
         "Duration of a node's external calls (Lambda invocations).",
     );
     for (flow, h, _, types) in &statuses {
-        for (node, component) in types {
+        for (node, component, capabilities) in types {
             let Ok(latency) = h.latency(node) else {
                 continue;
             };
-            if latency.count == 0 && *component != "lambda" {
+            if latency.count == 0 && !capabilities.invokes {
                 continue;
             }
             let labels = format!(

@@ -15,7 +15,7 @@ use utoipa::openapi::{RefOr, Schema};
 use utoipa::{OpenApi, PartialSchema, ToSchema};
 
 use super::{events, metrics, routes};
-use crate::runtime::registry::FLOW_SCHEMA;
+use crate::flow::registry::FLOW_SCHEMA;
 
 /// The document's shape; `document` adds what depends on the server's settings.
 #[derive(OpenApi)]
@@ -30,6 +30,9 @@ use crate::runtime::registry::FLOW_SCHEMA;
         routes::openapi,
         routes::components::list,
         routes::components::test,
+        routes::components::action,
+        routes::lambda::functions,
+        routes::lambda::qualifiers,
         routes::flows::list,
         routes::flows::get,
         routes::flows::put,
@@ -43,8 +46,6 @@ use crate::runtime::registry::FLOW_SCHEMA;
         routes::runtime::messages,
         routes::runtime::clear_messages,
         events::events,
-        routes::lambda::functions,
-        routes::lambda::qualifiers,
         metrics::metrics,
     ),
     tags(
@@ -52,7 +53,7 @@ use crate::runtime::registry::FLOW_SCHEMA;
         (name = "components", description = "Component types and the Test button"),
         (name = "flows", description = "Flow documents"),
         (name = "runtime", description = "Running flows"),
-        (name = "lambda", description = "The Lambda control plane, for the designer's pickers"),
+        (name = "lambda", description = "The LambdaConnector's listings under their contract paths"),
     )
 )]
 struct ApiDoc;

@@ -102,9 +102,12 @@ impl Runner {
         {
             return Ok(h.status());
         }
+        let plan = crate::components::registry()
+            .plan(flow)
+            .map_err(|d| plan_error(flow, d))?;
         let handle = {
             let _in_engine = self.engine.enter();
-            runtime::start(flow, RunOptions::interactive())?
+            runtime::start(&plan, RunOptions::interactive())?
         };
         let handle = Arc::new(handle);
         let hub = self.hub(&flow.id);
@@ -232,5 +235,24 @@ async fn forward(
             }
             Err(broadcast::error::RecvError::Closed) => return,
         }
+    }
+}
+
+/// A flow that passed validation and still does not plan (its config changed underneath): the
+/// first problem, as the node's configuration error.
+fn plan_error(flow: &Flow, diags: Vec<crate::flow::Diagnostic>) -> RuntimeError {
+    let first = diags.into_iter().next();
+    RuntimeError::Config {
+        node: crate::runtime::NodeId::new(
+            first
+                .as_ref()
+                .and_then(|d| d.node.clone())
+                .unwrap_or_else(|| flow.id.clone()),
+        ),
+        pointer: first
+            .as_ref()
+            .map(|d| d.pointer.clone())
+            .unwrap_or_default(),
+        message: first.map(|d| d.message).unwrap_or_default(),
     }
 }

@@ -472,13 +472,8 @@ pub fn take_secrets(config: &mut Value, pointers: &[String]) -> NodeSecrets {
 /// same), so they never travel to another endpoint, region, role or key id than the one they
 /// were entered for. For a type without a declared binding, the whole config (`""`).
 pub fn binding_pointers(component_type: &str) -> &'static [&'static str] {
-    match component_type {
-        "lambda" => &[
-            "/connection/endpointUrl",
-            "/connection/region",
-            "/connection/roleArn",
-            "/connection/accessKey",
-        ],
+    match crate::components::registry().get(component_type) {
+        Some(c) if !c.descriptor.secret_binding.is_empty() => c.descriptor.secret_binding,
         _ => &[""],
     }
 }

@@ -13,9 +13,9 @@ use super::secrets::{
     CredentialStore, FlowSecrets, NodeSecrets, changed_binding, merge_secrets, strip_secrets,
     take_secrets,
 };
+use crate::components::registry;
 use crate::flow::store::{FlowStore, Precondition, StoreError, StoredFile, revision};
-use crate::flow::{Diagnostic, Flow, parse_flow, validate_value};
-use crate::runtime::registry;
+use crate::flow::{Diagnostic, Flow};
 
 /// The flows directory: flow files and their credentials.
 #[derive(Debug)]
@@ -58,7 +58,7 @@ pub struct Saved {
 
 /// The `writeOnly` pointers of a component type's config (none for unknown types).
 pub fn secret_pointers(component_type: &str) -> Vec<String> {
-    registry::global()
+    registry()
         .get(component_type)
         .map(|c| c.write_only.clone())
         .unwrap_or_default()
@@ -121,7 +121,7 @@ impl Workspace {
         let mut value: Value = match serde_json::from_str(&text) {
             Ok(v) => v,
             // Let the parser word the syntax error.
-            Err(_) => return parse_flow(&text),
+            Err(_) => return registry().parse_flow(&text),
         };
         if let Some(id) = value.get("id").and_then(Value::as_str)
             && id != file.id
@@ -140,7 +140,7 @@ impl Workspace {
             .get(&file.id)
             .map_err(|e| vec![Diagnostic::new(None, "", e.to_string())])?;
         merge_flow_secrets(&mut value, &secrets);
-        validate_value(&value)
+        registry().validate_value(&value)
     }
 
     /// Logs the problems of every invalid flow file (at server start).
@@ -276,14 +276,14 @@ impl Workspace {
         let edit = split_secrets(&mut body)?;
         // The document's shape first (flow.schema.json), so a malformed body is refused as such
         // whatever its precondition says; the full validation, with secrets, comes below.
-        if registry::global()
+        if registry()
             .flow_validator()
             .iter_errors(&body)
             .next()
             .is_some()
         {
             return Err(ApiError::invalid(
-                validate_value(&body).err().unwrap_or_default(),
+                registry().validate_value(&body).err().unwrap_or_default(),
             ));
         }
 
@@ -331,7 +331,9 @@ impl Workspace {
 
         let mut full = body.clone();
         merge_flow_secrets(&mut full, &secrets);
-        validate_value(&full).map_err(ApiError::invalid)?;
+        registry()
+            .validate_value(&full)
+            .map_err(ApiError::invalid)?;
         let stripped: Flow = serde_json::from_value(body).map_err(|e| {
             ApiError::invalid(vec![Diagnostic::new(
                 None,

@@ -420,10 +420,9 @@ fn sync_dir(dir: &Path) -> Result<(), StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::flow::parse_flow;
 
     fn flow(id: &str, name: &str) -> Flow {
-        parse_flow(&format!(
+        serde_json::from_str(&format!(
             r#"{{"id": "{id}", "name": "{name}", "nodes": [], "edges": []}}"#
         ))
         .unwrap()

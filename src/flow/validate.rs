@@ -11,10 +11,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::model::Flow;
+use super::registry::{Compiled, Registry};
 use crate::message::escape_pointer;
-use crate::runtime::component::NodeConfig;
-use crate::runtime::error::RuntimeError;
-use crate::runtime::registry::{self, Compiled};
+use crate::runtime::{NodeId, Plan, RuntimeError, TypedConfig};
 
 /// One validation problem.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -92,9 +91,63 @@ fn summary(d: &[Diagnostic]) -> String {
         .join("; ")
 }
 
-/// Parses and validates a flow file's text.
-pub fn parse_flow(text: &str) -> Result<Flow, Vec<Diagnostic>> {
-    let value: Value = serde_json::from_str(text).map_err(|e| {
+impl Registry {
+    /// Parses and validates a flow file's text.
+    pub fn parse_flow(&self, text: &str) -> Result<Flow, Vec<Diagnostic>> {
+        self.validate_value(&json_document(text)?)
+    }
+
+    /// Parses a flow file's text and compiles it into a plan.
+    pub fn parse_plan(&self, text: &str) -> Result<Plan, Vec<Diagnostic>> {
+        self.plan(&self.document(&json_document(text)?)?)
+    }
+
+    /// Validates a flow document: the flow schema, then everything [`Registry::plan`] checks.
+    pub fn validate_value(&self, value: &Value) -> Result<Flow, Vec<Diagnostic>> {
+        let flow = self.document(value)?;
+        self.plan(&flow)?;
+        Ok(flow)
+    }
+
+    /// Reads and validates a flow file.
+    pub fn load(&self, path: &std::path::Path) -> Result<Flow, FlowError> {
+        self.parse_flow(&read(path)?).map_err(FlowError::Invalid)
+    }
+
+    /// Reads a flow file and compiles it into a plan.
+    pub fn load_plan(&self, path: &std::path::Path) -> Result<Plan, FlowError> {
+        self.parse_plan(&read(path)?).map_err(FlowError::Invalid)
+    }
+
+    /// A flow document checked against the flow schema, as the model.
+    fn document(&self, value: &Value) -> Result<Flow, Vec<Diagnostic>> {
+        let schema_errors: Vec<Diagnostic> = self
+            .flow_validator()
+            .iter_errors(value)
+            .flat_map(|e| schema_diagnostics(&e, ""))
+            .map(|mut d| {
+                d.node = owner_of(value, &d.pointer);
+                d
+            })
+            .collect();
+        if !schema_errors.is_empty() {
+            return Err(schema_errors);
+        }
+        serde_json::from_value(value.clone())
+            .map_err(|e| vec![Diagnostic::new(None, "", without_values(&e.to_string()))])
+    }
+}
+
+fn read(path: &std::path::Path) -> Result<String, FlowError> {
+    std::fs::read_to_string(path).map_err(|source| FlowError::Io {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+/// A flow file's text as JSON; a syntax error names its line and column.
+fn json_document(text: &str) -> Result<Value, Vec<Diagnostic>> {
+    serde_json::from_str(text).map_err(|e| {
         vec![Diagnostic::new(
             None,
             "",
@@ -105,8 +158,7 @@ pub fn parse_flow(text: &str) -> Result<Flow, Vec<Diagnostic>> {
                 json_error_text(&e)
             ),
         )]
-    })?;
-    validate_value(&value)
+    })
 }
 
 /// A serde error message with every quoted value taken out: serde words its errors as
@@ -156,43 +208,6 @@ fn json_error_text(e: &serde_json::Error) -> String {
     }
 }
 
-/// Validates a flow document.
-pub fn validate_value(value: &Value) -> Result<Flow, Vec<Diagnostic>> {
-    let registry = registry::global();
-    let schema_errors: Vec<Diagnostic> = registry
-        .flow_validator()
-        .iter_errors(value)
-        .flat_map(|e| schema_diagnostics(&e, ""))
-        .map(|mut d| {
-            d.node = owner_of(value, &d.pointer);
-            d
-        })
-        .collect();
-    if !schema_errors.is_empty() {
-        return Err(schema_errors);
-    }
-    let flow: Flow = serde_json::from_value(value.clone())
-        .map_err(|e| vec![Diagnostic::new(None, "", without_values(&e.to_string()))])?;
-    let mut diags = check_graph(&flow, registry);
-    for (i, node) in flow.nodes.iter().enumerate() {
-        if let Some(compiled) = registry.get(&node.component_type)
-            && let Err(d) = validate_node_config(
-                compiled,
-                &node.id,
-                &node.config,
-                &format!("/nodes/{i}/config"),
-            )
-        {
-            diags.extend(d);
-        }
-    }
-    if diags.is_empty() {
-        Ok(flow)
-    } else {
-        Err(diags)
-    }
-}
-
 /// The node or edge id owning a pointer like `/nodes/3/config/x` or `/edges/1/from`.
 fn owner_of(doc: &Value, pointer: &str) -> Option<String> {
     let mut parts = pointer.split('/').skip(1);
@@ -206,21 +221,42 @@ fn owner_of(doc: &Value, pointer: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// Validates one node's config against its component's schema, then builds it (which
-/// deserialises into the component's `deny_unknown_fields` config struct).
-pub fn validate_node_config(
+/// Validates one node's config against its component's schema, then parses it into the
+/// component's `deny_unknown_fields` config struct and checks it: the one place a config's JSON
+/// becomes typed. Diagnostics point under `prefix` (`/nodes/3/config`).
+pub fn node_config(
     compiled: &Compiled,
-    node: &str,
+    node: &NodeId,
     config: &Value,
     prefix: &str,
+) -> Result<TypedConfig, Vec<Diagnostic>> {
+    schema_check(compiled, node, config, prefix, |_| true)?;
+    compiled
+        .component
+        .parse(node, config)
+        .map_err(|e| vec![Diagnostic::from_runtime(&e, prefix)])
+}
+
+/// Validates a config against its component's schema, keeping only the diagnostics whose
+/// pointer (relative to the config) `keep` accepts.
+pub fn schema_check(
+    compiled: &Compiled,
+    node: &NodeId,
+    config: &Value,
+    prefix: &str,
+    keep: impl Fn(&str) -> bool,
 ) -> Result<(), Vec<Diagnostic>> {
     // A field declared only in a conditional branch (`if`/`then`/`else`) that fails there is
     // also reported by `unevaluatedProperties` as unknown; keep only the specific error.
     let mut tagged: Vec<(bool, Diagnostic)> = Vec::new();
     for e in compiled.validator.iter_errors(config) {
         let unevaluated = matches!(e.kind(), ValidationErrorKind::UnevaluatedProperties { .. });
-        for mut d in schema_diagnostics(&e, prefix) {
-            d.node = Some(node.to_owned());
+        for mut d in schema_diagnostics(&e, "") {
+            if !keep(&d.pointer) {
+                continue;
+            }
+            d.pointer = format!("{prefix}{}", d.pointer);
+            d.node = Some(node.to_string());
             tagged.push((unevaluated, d));
         }
     }
@@ -239,16 +275,7 @@ pub fn validate_node_config(
         })
         .map(|(_, d)| d)
         .collect();
-    if !diags.is_empty() {
-        return Err(diags);
-    }
-    (compiled.spec.build)(&NodeConfig {
-        flow: "validation",
-        node,
-        config,
-    })
-    .map(drop)
-    .map_err(|e| vec![Diagnostic::from_runtime(&e, prefix)])
+    if diags.is_empty() { Ok(()) } else { Err(diags) }
 }
 
 /// Turns one schema error into diagnostics whose pointer names the field itself (a missing
@@ -287,7 +314,9 @@ fn schema_diagnostics(e: &jsonschema::ValidationError<'_>, prefix: &str) -> Vec<
     }
 }
 
-fn check_graph(flow: &Flow, registry: &registry::Registry) -> Vec<Diagnostic> {
+/// Checks the graph: unique ids, known types, edges between existing ports, no duplicate
+/// routes, no cycles.
+pub(super) fn check_graph(flow: &Flow, registry: &Registry) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     let mut types: HashMap<&str, Option<&Compiled>> = HashMap::new();
     for (i, node) in flow.nodes.iter().enumerate() {
@@ -340,7 +369,7 @@ fn check_graph(flow: &Flow, registry: &registry::Registry) -> Vec<Diagnostic> {
                 ends_ok = false;
                 continue; // unknown type: already reported on the node
             };
-            let (inputs, outputs) = (compiled.spec.inputs, compiled.spec.outputs);
+            let (inputs, outputs) = (compiled.descriptor.inputs, compiled.descriptor.outputs);
             let ok = if is_source {
                 outputs.contains(&end.port.as_str())
             } else {
@@ -368,7 +397,7 @@ fn check_graph(flow: &Flow, registry: &registry::Registry) -> Vec<Diagnostic> {
                 format!(
                     "node \"{}\" ({}) has no such port (inputs: {}; outputs: {})",
                     end.node,
-                    compiled.spec.type_name,
+                    compiled.descriptor.type_name,
                     list_or_none(inputs),
                     list_or_none(outputs)
                 )

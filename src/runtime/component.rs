@@ -1,76 +1,20 @@
-//! The component contract: what a component type declares ([`ComponentSpec`]), what a running
-//! node is ([`Component`]) and what it gets from the engine ([`NodeContext`], [`Emitter`]).
+//! The running side of the component contract: what a running node is ([`Component`]) and what
+//! it gets from the engine ([`NodeContext`], [`Emitter`]). What a component *type* declares is in
+//! [`super::component_type`].
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use serde::de::DeserializeOwned;
-use serde_json::Value;
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use super::error::RuntimeError;
 use super::handling::{ErrorHandling, FinalFailure, RecordSource, error_message, error_record};
+use super::id::{FlowId, NodeId};
 use super::port::{Closed, ERROR, Outputs, Pending, PortId, TrySend};
 use super::status::{FlowEvent, LastError, NodeStats};
 use crate::message::Message;
-
-/// Builds a node of one component type from its validated configuration.
-pub type BuildFn = fn(&NodeConfig<'_>) -> Result<Box<dyn Component>, RuntimeError>;
-
-/// A component type as the registry lists it.
-#[derive(Clone)]
-pub struct ComponentSpec {
-    /// The `type` used in flow files (`feeder`, `display`, `lambda`).
-    pub type_name: &'static str,
-    /// Display name (`LambdaConnector`).
-    pub title: &'static str,
-    /// One-paragraph description.
-    pub description: &'static str,
-    /// Input port names.
-    pub inputs: &'static [&'static str],
-    /// Output port names.
-    pub outputs: &'static [&'static str],
-    /// The JSON Schema of the node's `config` (`component-schema/<type>.schema.json`).
-    pub schema: &'static str,
-    /// The react-jsonschema-form uiSchema (`ui-forms/<type>.ui.json`).
-    pub ui_schema: &'static str,
-    /// Whether nodes of this type take run-time `send` commands (the Feeder).
-    pub accepts_send: bool,
-    /// Builds a node.
-    pub build: BuildFn,
-}
-
-impl std::fmt::Debug for ComponentSpec {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ComponentSpec")
-            .field("type_name", &self.type_name)
-            .finish_non_exhaustive()
-    }
-}
-
-/// What a component's build function gets.
-#[derive(Debug, Clone, Copy)]
-pub struct NodeConfig<'a> {
-    /// Flow id.
-    pub flow: &'a str,
-    /// Node id.
-    pub node: &'a str,
-    /// The node's `config`, already valid against the component's schema.
-    pub config: &'a Value,
-}
-
-impl NodeConfig<'_> {
-    /// Deserialises the config into the component's config struct.
-    pub fn parse<T: DeserializeOwned>(&self) -> Result<T, RuntimeError> {
-        T::deserialize(self.config).map_err(|e| RuntimeError::Config {
-            node: self.node.to_owned(),
-            pointer: String::new(),
-            message: e.to_string(),
-        })
-    }
-}
 
 /// How a node's run ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,9 +75,9 @@ pub struct SendRequest {
 #[derive(Debug, Clone)]
 pub struct NodeInfo {
     /// Flow id.
-    pub flow: Arc<str>,
+    pub flow: FlowId,
     /// Node id.
-    pub node: Arc<str>,
+    pub node: NodeId,
     /// Component type.
     pub component: &'static str,
 }

@@ -10,6 +10,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::id::{FlowId, NodeId};
+
 /// Fiorano's error types (design §6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -160,7 +162,7 @@ pub enum RuntimeError {
     #[error("node {node}: invalid configuration at {pointer}: {message}")]
     Config {
         /// The node id.
-        node: String,
+        node: NodeId,
         /// JSON pointer into the node's `config`.
         pointer: String,
         /// What is wrong.
@@ -170,15 +172,15 @@ pub enum RuntimeError {
     #[error("flow {flow} has no node {node}")]
     UnknownNode {
         /// The flow id.
-        flow: String,
+        flow: FlowId,
         /// The node id asked for.
-        node: String,
+        node: NodeId,
     },
     /// The node does not accept that runtime command (e.g. `send` to a Display).
     #[error("node {node} ({component}) does not support {operation}")]
     Unsupported {
         /// The node id.
-        node: String,
+        node: NodeId,
         /// Its component type.
         component: String,
         /// What was asked.
@@ -188,13 +190,13 @@ pub enum RuntimeError {
     #[error("node {node} is not running")]
     NotRunning {
         /// The node id.
-        node: String,
+        node: NodeId,
     },
     /// A request to a node was malformed.
     #[error("node {node}: {message}")]
     BadRequest {
         /// The node id.
-        node: String,
+        node: NodeId,
         /// What is wrong.
         message: String,
     },
@@ -203,7 +205,7 @@ pub enum RuntimeError {
     #[error("node {node} failed: {message}")]
     NodeFailed {
         /// The node id.
-        node: String,
+        node: NodeId,
         /// What happened.
         message: String,
         /// Whether a restart can help.

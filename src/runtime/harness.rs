@@ -1,22 +1,22 @@
 //! A harness that runs one component outside a flow: send into its input, read what reached
 //! `out` and `error`, stop it. Tests use it, and so does the API's component test route
-//! (Fiorano's Test button).
+//! (Fiorano's Test button). It starts its node from a one-node plan through the scheduler's own
+//! start path (Tremor's harness), so a node tested here is the node that runs in a flow.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::Value;
 use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::component::{Component, Emitter, NodeConfig, NodeContext, NodeInfo, RunMode};
+use super::component::{Component, RunMode};
 use super::error::RuntimeError;
+use super::id::{FlowId, NodeId};
+use super::plan::Plan;
 use super::port::{ERROR, OUT, Outputs};
-use super::registry;
-use super::scheduler::{NodeEnd, drive};
+use super::scheduler::{NodeEnd, RunShared, launch};
 use super::status::{FlowEvent, NodeStats, NodeStatus};
-use crate::flow::validate::{Diagnostic, validate_node_config};
 use crate::message::Message;
 
 /// Capacity of the harness's input and output queues.
@@ -24,6 +24,7 @@ const QUEUE: usize = 64;
 
 /// One component running alone.
 pub struct Harness {
+    node: NodeId,
     input: Option<mpsc::Sender<Message>>,
     out: mpsc::UnboundedReceiver<Message>,
     error: mpsc::UnboundedReceiver<Message>,
@@ -48,27 +49,20 @@ pub struct Collected {
 }
 
 impl Harness {
-    /// Validates `config` against the type's schema (defaults applied by its config struct),
-    /// builds the node and starts it as node `node` of flow `harness`.
-    pub fn start(type_name: &str, node: &str, config: &Value) -> Result<Self, Vec<Diagnostic>> {
-        let compiled = registry::global().get(type_name).ok_or_else(|| {
-            vec![Diagnostic::new(
-                Some(node),
-                "/type",
-                format!("unknown component type \"{type_name}\""),
-            )]
+    /// Starts the only node of a one-node plan (the registry's `plan_node`), as node `node` of
+    /// the plan's flow, through the scheduler's own start path.
+    pub fn start(plan: &Plan) -> Result<Self, RuntimeError> {
+        let node = plan.nodes.first().ok_or_else(|| RuntimeError::BadRequest {
+            node: NodeId::new(""),
+            message: "the plan has no node to run".into(),
         })?;
-        validate_node_config(compiled, node, config, "/config")?;
-        let component = (compiled.spec.build)(&NodeConfig {
-            flow: "harness",
-            node,
-            config,
-        })
-        .map_err(|e| vec![Diagnostic::from_runtime(&e, "/config")])?;
-        Ok(Self::with_component(
-            compiled.spec.type_name,
-            node,
+        let component = node.build()?;
+        Ok(Self::launch(
+            &plan.flow,
+            &node.id,
+            node.descriptor.type_name,
             component,
+            RunMode::Interactive,
         ))
     }
 
@@ -88,39 +82,57 @@ impl Harness {
         component: Box<dyn Component>,
         mode: RunMode,
     ) -> Self {
+        Self::launch(
+            &FlowId::new("harness"),
+            &NodeId::new(node),
+            type_name,
+            component,
+            mode,
+        )
+    }
+
+    fn launch(
+        flow: &FlowId,
+        node: &NodeId,
+        type_name: &'static str,
+        component: Box<dyn Component>,
+        mode: RunMode,
+    ) -> Self {
         let (in_tx, in_rx) = mpsc::channel(QUEUE);
         let (out_tx, out) = collector();
         let (err_tx, error) = collector();
         let mut outputs = Outputs::default();
         outputs.connect(OUT, out_tx);
         outputs.connect(ERROR, err_tx);
-        let stats = Arc::new(NodeStats::default());
         let (events, _) = broadcast::channel(1024);
-        let shutdown = CancellationToken::new();
-        let abort = CancellationToken::new();
-        let info = Arc::new(NodeInfo {
-            flow: Arc::from("harness"),
-            node: Arc::from(node),
-            component: type_name,
-        });
-        let ctx = NodeContext {
-            emitter: Emitter::new(info, outputs, stats.clone(), events.clone(), abort.clone()),
-            input: Some(in_rx),
-            control: None,
-            shutdown: shutdown.clone(),
+        let run = RunShared {
+            events: events.clone(),
+            shutdown: CancellationToken::new(),
+            abort: CancellationToken::new(),
             mode,
             print_displays: false,
         };
-        let task = tokio::spawn(drive(component, ctx, None));
+        let (stats, task) = launch(
+            flow,
+            node,
+            type_name,
+            component,
+            outputs,
+            Some(in_rx),
+            None,
+            &run,
+            None,
+        );
         Harness {
+            node: node.clone(),
             input: Some(in_tx),
             out,
             error,
             stats,
-            shutdown,
-            abort,
+            shutdown: run.shutdown,
+            abort: run.abort,
             events,
-            task: Some(task),
+            task: Some(tokio::spawn(task)),
         }
     }
 
@@ -130,12 +142,12 @@ impl Harness {
             .input
             .as_ref()
             .ok_or_else(|| RuntimeError::NotRunning {
-                node: "harness".into(),
+                node: self.node.clone(),
             })?;
         tx.send(message)
             .await
             .map_err(|_| RuntimeError::NotRunning {
-                node: "harness".into(),
+                node: self.node.clone(),
             })
     }
 
@@ -180,7 +192,7 @@ impl Harness {
                     Err(_) => {
                         task.abort();
                         NodeEnd {
-                            node: "harness".into(),
+                            node: self.node.clone(),
                             kind: super::scheduler::NodeEndKind::Failed {
                                 message: "did not stop".into(),
                             },

@@ -1,24 +1,30 @@
-//! The engine: component contract, ports, registry, scheduler, error handling and the
-//! single-component harness.
+//! The engine: the component contract (typed types behind erased ones), ids, plans, ports, the
+//! scheduler, error handling, the single-component harness and the transports. It knows nothing
+//! of flow files or of the components this binary ships.
 
 pub mod component;
+pub mod component_type;
 pub mod error;
 pub mod handling;
 pub mod harness;
+pub mod id;
+pub mod plan;
 pub mod port;
-pub mod registry;
 pub mod scheduler;
 pub mod status;
 pub mod transport;
 
 pub use component::{
-    BuildFn, Component, ComponentSpec, Control, Emitter, FailureOutcome, NodeConfig, NodeContext,
-    NodeExit, NodeInfo, RunMode, SendRequest,
+    Component, Control, Emitter, FailureOutcome, NodeContext, NodeExit, NodeInfo, RunMode,
+    SendRequest,
+};
+pub use component_type::{
+    ActionError, ActionSpec, Capabilities, ComponentType, Descriptor, ErasedType, TypedConfig,
 };
 pub use error::{ErrorType, Failure, RuntimeError};
 pub use handling::{Condition, ErrorActions, ErrorHandling, FinalFailure, Retry, with_retries};
 pub use harness::Harness;
-pub use scheduler::{
-    FlowHandle, FlowStatus, NodeEnd, NodeEndKind, RunOptions, RunReport, start, start_with_registry,
-};
+pub use id::{EdgeId, FlowId, NodeId};
+pub use plan::{Plan, PlannedEdge, PlannedNode};
+pub use scheduler::{FlowHandle, FlowStatus, NodeEnd, NodeEndKind, RunOptions, RunReport, start};
 pub use status::{FlowEvent, FlowState, NodeState, NodeStatus};

@@ -20,13 +20,14 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::component::{
-    Component, Control, Emitter, NodeConfig, NodeContext, NodeExit, NodeInfo, RunMode, SendRequest,
+    Component, Control, Emitter, NodeContext, NodeExit, NodeInfo, RunMode, SendRequest,
 };
+use super::component_type::Capabilities;
 use super::error::RuntimeError;
+use super::id::{FlowId, NodeId};
+use super::plan::Plan;
 use super::port::Outputs;
-use super::registry;
 use super::status::{FlowEvent, FlowState, LastError, NodeState, NodeStats, NodeStatus};
-use crate::flow::Flow;
 use crate::message::{Message, format_time};
 
 /// Default capacity of each input queue (messages).
@@ -87,7 +88,7 @@ pub enum NodeEndKind {
 #[derive(Debug, Clone, Serialize)]
 pub struct NodeEnd {
     /// Node id.
-    pub node: String,
+    pub node: NodeId,
     /// How it ended.
     pub kind: NodeEndKind,
     /// Messages still queued for it when the flow stopped (counted and logged).
@@ -153,15 +154,15 @@ pub struct FlowStatus {
 
 struct NodeHandle {
     component: &'static str,
-    accepts_send: bool,
+    capabilities: Capabilities,
     stats: Arc<NodeStats>,
     control: mpsc::Sender<Control>,
 }
 
 /// A running (or finished) flow.
 pub struct FlowHandle {
-    flow: Arc<str>,
-    nodes: BTreeMap<String, NodeHandle>,
+    flow: FlowId,
+    nodes: BTreeMap<NodeId, NodeHandle>,
     events: broadcast::Sender<FlowEvent>,
     shutdown: CancellationToken,
     abort: CancellationToken,
@@ -169,117 +170,93 @@ pub struct FlowHandle {
     done: watch::Receiver<Option<RunReport>>,
 }
 
-/// Starts a flow. The flow must have passed validation; a node whose type is unknown or whose
-/// config does not build is refused here too. Must be called inside a tokio runtime.
-pub fn start(flow: &Flow, options: RunOptions) -> Result<FlowHandle, RuntimeError> {
-    start_with_registry(flow, options, registry::global())
-}
-
-/// Starts a flow whose component types come from `registry` (tests add their own types).
-pub fn start_with_registry(
-    flow: &Flow,
-    options: RunOptions,
-    registry: &registry::Registry,
-) -> Result<FlowHandle, RuntimeError> {
-    let flow_id: Arc<str> = Arc::from(flow.id.as_str());
+/// Starts a planned flow: builds every node afresh from its typed config, gives each node with
+/// inputs a bounded queue, wires edges and spawns one task per node. Must be called inside a
+/// tokio runtime.
+pub fn start(plan: &Plan, options: RunOptions) -> Result<FlowHandle, RuntimeError> {
+    let flow_id = plan.flow.clone();
     let (events, _) = broadcast::channel(1024);
-    let shutdown = CancellationToken::new();
-    let abort = CancellationToken::new();
+    let run = RunShared {
+        events: events.clone(),
+        shutdown: CancellationToken::new(),
+        abort: CancellationToken::new(),
+        mode: options.mode,
+        print_displays: options.print_displays,
+    };
     let kill = CancellationToken::new();
 
-    // Build every component and an input queue for each node that has inputs.
-    let mut built: Vec<(String, &'static str, Box<dyn Component>)> = Vec::new();
-    let mut inputs: BTreeMap<String, (mpsc::Sender<Message>, mpsc::Receiver<Message>)> =
-        BTreeMap::new();
-    let mut specs = BTreeMap::new();
-    for node in &flow.nodes {
-        let compiled = registry
-            .get(&node.component_type)
-            .ok_or_else(|| RuntimeError::Config {
-                node: node.id.clone(),
-                pointer: "/type".into(),
-                message: format!("unknown component type \"{}\"", node.component_type),
-            })?;
-        let component = (compiled.spec.build)(&NodeConfig {
-            flow: &flow.id,
-            node: &node.id,
-            config: &node.config,
-        })?;
-        if !compiled.spec.inputs.is_empty() {
-            inputs.insert(node.id.clone(), mpsc::channel(options.queue_size.max(1)));
+    // Build every node, and an input queue for each node that has inputs.
+    let mut built = Vec::with_capacity(plan.nodes.len());
+    let mut senders: Vec<Option<mpsc::Sender<Message>>> = Vec::with_capacity(plan.nodes.len());
+    let mut receivers = Vec::with_capacity(plan.nodes.len());
+    for node in &plan.nodes {
+        built.push(node.build()?);
+        if node.descriptor.inputs.is_empty() {
+            senders.push(None);
+            receivers.push(None);
+        } else {
+            let (tx, rx) = mpsc::channel(options.queue_size.max(1));
+            senders.push(Some(tx));
+            receivers.push(Some(rx));
         }
-        specs.insert(node.id.clone(), &compiled.spec);
-        built.push((node.id.clone(), compiled.spec.type_name, component));
     }
 
     // Wire edges: each output port holds a sender clone of every input it feeds.
-    let mut outputs: BTreeMap<String, Outputs> = BTreeMap::new();
-    for edge in &flow.edges {
-        let Some((tx, _)) = inputs.get(&edge.to.node) else {
-            return Err(RuntimeError::Config {
-                node: edge.id.clone(),
-                pointer: "/to/node".into(),
-                message: format!("node \"{}\" has no input", edge.to.node),
-            });
-        };
-        outputs
-            .entry(edge.from.node.clone())
-            .or_default()
-            .connect(&edge.from.port, tx.clone());
+    let mut outputs: Vec<Outputs> = plan.nodes.iter().map(|_| Outputs::default()).collect();
+    for edge in &plan.edges {
+        let tx = senders[edge.to]
+            .as_ref()
+            .ok_or_else(|| RuntimeError::Config {
+                node: plan.nodes[edge.to].id.clone(),
+                pointer: String::new(),
+                message: format!("edge {} ends at a node without inputs", edge.id),
+            })?;
+        outputs[edge.from].connect(edge.port, tx.clone());
     }
+    // The original senders are dropped here, so an input closes once all upstreams end.
+    drop(senders);
 
     let mut set = JoinSet::new();
     let mut nodes = BTreeMap::new();
-    for (id, component_type, component) in built {
-        let stats = Arc::new(NodeStats::default());
+    let stop_flow_on_abnormal_end = (options.mode == RunMode::Batch).then(|| run.shutdown.clone());
+    for (((node, component), outputs), input) in
+        plan.nodes.iter().zip(built).zip(outputs).zip(receivers)
+    {
         let (control_tx, control_rx) = mpsc::channel(16);
-        let info = Arc::new(NodeInfo {
-            flow: flow_id.clone(),
-            node: Arc::from(id.as_str()),
-            component: component_type,
-        });
-        let emitter = Emitter::new(
-            info,
-            outputs.remove(&id).unwrap_or_default(),
-            stats.clone(),
-            events.clone(),
-            abort.clone(),
-        );
-        // The original sender is dropped here, so an input closes once all upstreams end.
-        let input = inputs.remove(&id).map(|(_, rx)| rx);
-        let ctx = NodeContext {
-            emitter,
+        let (stats, task) = launch(
+            &flow_id,
+            &node.id,
+            node.descriptor.type_name,
+            component,
+            outputs,
             input,
-            control: Some(control_rx),
-            shutdown: shutdown.clone(),
-            mode: options.mode,
-            print_displays: options.print_displays,
-        };
+            Some(control_rx),
+            &run,
+            stop_flow_on_abnormal_end.clone(),
+        );
         nodes.insert(
-            id.clone(),
+            node.id.clone(),
             NodeHandle {
-                component: component_type,
-                accepts_send: specs[&id].accepts_send,
+                component: node.descriptor.type_name,
+                capabilities: node.descriptor.capabilities,
                 stats,
                 control: control_tx,
             },
         );
-        let stop_flow_on_abnormal_end = (options.mode == RunMode::Batch).then(|| shutdown.clone());
-        set.spawn(drive(component, ctx, stop_flow_on_abnormal_end));
+        set.spawn(task);
     }
-    drop(inputs);
 
     let (done_tx, done_rx) = watch::channel(None);
     let handle = FlowHandle {
         flow: flow_id.clone(),
         nodes,
         events: events.clone(),
-        shutdown,
-        abort,
+        shutdown: run.shutdown,
+        abort: run.abort,
         kill: kill.clone(),
         done: done_rx,
     };
-    let stats: Vec<(String, Arc<NodeStats>)> = handle
+    let stats: Vec<(NodeId, Arc<NodeStats>)> = handle
         .nodes
         .iter()
         .map(|(id, h)| (id.clone(), h.stats.clone()))
@@ -294,15 +271,64 @@ pub fn start_with_registry(
     Ok(handle)
 }
 
+/// What every node of one run shares.
+pub(crate) struct RunShared {
+    pub(crate) events: broadcast::Sender<FlowEvent>,
+    pub(crate) shutdown: CancellationToken,
+    pub(crate) abort: CancellationToken,
+    pub(crate) mode: RunMode,
+    pub(crate) print_displays: bool,
+}
+
+/// Gives a built node its context and returns its counters and the task that drives it: the
+/// one path by which the scheduler and the harness start nodes.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn launch(
+    flow: &FlowId,
+    node: &NodeId,
+    component_type: &'static str,
+    component: Box<dyn Component>,
+    outputs: Outputs,
+    input: Option<mpsc::Receiver<Message>>,
+    control: Option<mpsc::Receiver<Control>>,
+    run: &RunShared,
+    stop_flow_on_abnormal_end: Option<CancellationToken>,
+) -> (
+    Arc<NodeStats>,
+    impl Future<Output = NodeEnd> + Send + 'static,
+) {
+    let stats = Arc::new(NodeStats::default());
+    let info = Arc::new(NodeInfo {
+        flow: flow.clone(),
+        node: node.clone(),
+        component: component_type,
+    });
+    let ctx = NodeContext {
+        emitter: Emitter::new(
+            info,
+            outputs,
+            stats.clone(),
+            run.events.clone(),
+            run.abort.clone(),
+        ),
+        input,
+        control,
+        shutdown: run.shutdown.clone(),
+        mode: run.mode,
+        print_displays: run.print_displays,
+    };
+    (stats, drive(component, ctx, stop_flow_on_abnormal_end))
+}
+
 /// Runs one node to its end, then parks its input queue until the flow stops.
-pub(crate) async fn drive(
+async fn drive(
     component: Box<dyn Component>,
     mut ctx: NodeContext,
     stop_flow_on_abnormal_end: Option<CancellationToken>,
 ) -> NodeEnd {
     let stats = ctx.emitter.stats_arc();
-    let node = ctx.info().node.to_string();
-    let flow = ctx.info().flow.to_string();
+    let node = ctx.info().node.clone();
+    let flow = ctx.info().flow.clone();
     stats.set_state(NodeState::Running);
     let result = AssertUnwindSafe(component.run(&mut ctx))
         .catch_unwind()
@@ -426,7 +452,7 @@ async fn supervise(
     kill: CancellationToken,
     done: watch::Sender<Option<RunReport>>,
     events: broadcast::Sender<FlowEvent>,
-    flow: Arc<str>,
+    flow: FlowId,
 ) {
     let mut ends = Vec::new();
     let mut aborted = false;
@@ -455,7 +481,7 @@ async fn supervise(
 }
 
 async fn publish_statuses(
-    stats: Vec<(String, Arc<NodeStats>)>,
+    stats: Vec<(NodeId, Arc<NodeStats>)>,
     events: broadcast::Sender<FlowEvent>,
     mut done: watch::Receiver<Option<RunReport>>,
 ) {
@@ -471,7 +497,7 @@ async fn publish_statuses(
             if v != seen[i] {
                 seen[i] = v;
                 let _ = events.send(FlowEvent::Status {
-                    node: node.clone(),
+                    node: node.to_string(),
                     status: s.snapshot(),
                 });
             }
@@ -505,7 +531,7 @@ impl FlowHandle {
             nodes: self
                 .nodes
                 .iter()
-                .map(|(id, h)| (id.clone(), h.stats.snapshot()))
+                .map(|(id, h)| (id.to_string(), h.stats.snapshot()))
                 .collect(),
         }
     }
@@ -519,8 +545,8 @@ impl FlowHandle {
         self.nodes
             .get(node)
             .ok_or_else(|| RuntimeError::UnknownNode {
-                flow: self.flow.to_string(),
-                node: node.to_owned(),
+                flow: self.flow.clone(),
+                node: NodeId::new(node),
             })
     }
 
@@ -528,16 +554,16 @@ impl FlowHandle {
     /// were accepted.
     pub async fn send(&self, node: &str, request: SendRequest) -> Result<u64, RuntimeError> {
         let h = self.node(node)?;
-        if !h.accepts_send {
+        if !h.capabilities.accepts_send {
             return Err(RuntimeError::Unsupported {
-                node: node.to_owned(),
+                node: NodeId::new(node),
                 component: h.component.to_owned(),
                 operation: "send",
             });
         }
         let (reply, answer) = oneshot::channel();
         let not_running = || RuntimeError::NotRunning {
-            node: node.to_owned(),
+            node: NodeId::new(node),
         };
         h.control
             .send(Control::Send { request, reply })
@@ -556,11 +582,11 @@ impl FlowHandle {
         Ok(self.node(node)?.stats.latency.snapshot())
     }
 
-    /// Node ids and component types, in id order.
-    pub fn node_types(&self) -> Vec<(String, &'static str)> {
+    /// Node ids with their component types and what those can do, in id order.
+    pub fn node_types(&self) -> Vec<(NodeId, &'static str, Capabilities)> {
         self.nodes
             .iter()
-            .map(|(id, h)| (id.clone(), h.component))
+            .map(|(id, h)| (id.clone(), h.component, h.capabilities))
             .collect()
     }
 

@@ -15,9 +15,11 @@ use crate::api::error::{ApiError, blocking};
 use crate::api::openapi::{ComponentDoc, ErrorDoc, MessageDoc, MessageInputDoc, NodeStatusDoc};
 use crate::api::secrets::{merge_secrets, take_secrets};
 use crate::api::workspace::secret_pointers;
-use crate::flow::validate::without_values;
+use crate::components::registry;
+use crate::flow::Compiled;
+use crate::flow::validate::{schema_check, without_values};
 use crate::message::Message;
-use crate::runtime::{Harness, NodeStatus, registry};
+use crate::runtime::{ActionError, Harness, NodeId, NodeStatus};
 
 /// A component type in the path.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -34,7 +36,7 @@ pub struct TypePath {
                body = Vec<ComponentDoc>),
               (status = "default", description = "Error", body = ErrorDoc)))]
 pub async fn list() -> HttpResponse {
-    let all: Vec<Value> = registry::global().iter().map(|c| c.descriptor()).collect();
+    let all: Vec<Value> = registry().iter().map(Compiled::descriptor_json).collect();
     HttpResponse::Ok().json(all)
 }
 
@@ -92,13 +94,8 @@ pub(crate) async fn config_with_stored_secrets(
     prefix: &str,
 ) -> Result<Value, ApiError> {
     if !config.is_object() {
-        let at = if prefix.is_empty() {
-            "/connection"
-        } else {
-            prefix
-        };
         return Err(ApiError::bad_field(
-            at,
+            prefix,
             "must be an object (the node's property sheet)",
         ));
     }
@@ -153,12 +150,7 @@ pub async fn test(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let component = path.into_inner().component_type;
-    let compiled = registry::global().get(&component).ok_or_else(|| {
-        ApiError::NotFound(format!(
-            "unknown component type (known: {})",
-            registry::global().type_names().join(", ")
-        ))
-    })?;
+    let compiled = compiled(&component)?;
     let body: TestBody = parse_body(&body)?;
     let message = match &body.message {
         None => Message::new(""),
@@ -188,7 +180,7 @@ pub async fn test(
         ));
     }
     let node_id = body.node.clone().unwrap_or_else(|| component.clone());
-    let flow_label = body.flow.clone();
+    let flow_label = body.flow.clone().unwrap_or_default();
     // A node added since the last save has no stored secrets yet: it is tested as it is.
     let (secrets_flow, secrets_node) = match (body.flow, body.node) {
         (Some(flow), Some(node)) if !is_stored(&state, &flow, &node).await => (None, None),
@@ -196,7 +188,7 @@ pub async fn test(
     };
     let config = config_with_stored_secrets(
         &state,
-        compiled.spec.type_name,
+        compiled.descriptor.type_name,
         body.config.unwrap_or_else(|| Value::Object(Map::new())),
         secrets_flow,
         secrets_node,
@@ -205,28 +197,33 @@ pub async fn test(
     .await?;
 
     let started = Instant::now();
+    // Planned as a one-node flow named after the flow being edited, so its records name it.
+    let plan = registry()
+        .plan_node(
+            &flow_label,
+            compiled.descriptor.type_name,
+            &node_id,
+            &config,
+        )
+        .map_err(|details| ApiError::Invalid {
+            message: format!("the {component} configuration is invalid"),
+            details,
+        })?;
+    drop(config);
     let harness = {
         let _in_engine = state.runner.engine().enter();
-        Harness::start(compiled.spec.type_name, &node_id, &config).map_err(|details| {
-            ApiError::Invalid {
-                message: format!("the {component} configuration is invalid"),
-                details,
-            }
+        Harness::start(&plan).map_err(|e| ApiError::Invalid {
+            message: format!("the {component} configuration is invalid"),
+            details: vec![crate::flow::Diagnostic::from_runtime(&e, "/config")],
         })?
     };
-    drop(config);
     // The node owns its input until it ends; a node that never reads it (a Feeder) leaves
     // the message queued, which is what its Test button does too.
     harness
         .send(message)
         .await
         .map_err(|e| ApiError::Conflict(format!("the test node ended early: {e}")))?;
-    let mut collected = harness.stop(state.settings.test_timeout).await;
-    if let Some(flow) = &flow_label {
-        for record in &mut collected.error {
-            name_flow(record, flow);
-        }
-    }
+    let collected = harness.stop(state.settings.test_timeout).await;
     let duration_ms = started.elapsed().as_millis() as u64;
     tracing::info!(component = %component, out = collected.out.len(), error = collected.error.len(),
         duration_ms, "Component tested.");
@@ -247,17 +244,141 @@ async fn is_stored(state: &Data, flow: &str, node: &str) -> bool {
         .is_ok_and(|nodes| nodes.iter().any(|(id, _)| *id == node))
 }
 
-/// Puts the flow being edited into an error record's `component.flow`, where the harness that
-/// ran the test wrote its own name.
-fn name_flow(record: &mut Message, flow: &str) {
-    let Some(mut value) = record.body_json() else {
-        return;
+/// The compiled type named in a path, or 404 listing the known ones.
+fn compiled(component: &str) -> Result<&'static Compiled, ApiError> {
+    registry().get(component).ok_or_else(|| {
+        ApiError::NotFound(format!(
+            "unknown component type (known: {})",
+            registry().type_names().join(", ")
+        ))
+    })
+}
+
+/// A component type and one of its actions in the path.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ActionPath {
+    /// Component type (`lambda`).
+    #[serde(rename = "type")]
+    pub component_type: String,
+    /// The action, as the type's descriptor lists it (`functions`, `qualifiers`).
+    pub action: String,
+}
+
+/// An action run with the config of the node being edited, and optionally the flow and node
+/// whose stored secrets may stand in for absent ones (only with the node's stored connection).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActionBody {
+    /// The property sheet's values; only the fields the action uses are checked.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    config: Option<Value>,
+    /// The flow whose node's stored secrets to use (with `node`).
+    #[serde(default)]
+    #[schema(pattern = "^[a-z0-9][a-z0-9_-]{0,63}$")]
+    flow: Option<String>,
+    /// The node whose stored secrets to use (with `flow`).
+    #[serde(default)]
+    #[schema(pattern = "^[A-Za-z][A-Za-z0-9_-]{0,63}$")]
+    node: Option<String>,
+}
+
+/// `POST /api/components/{type}/actions/{action}`: runs one of a component type's own actions
+/// (the LambdaConnector's function and qualifier listings) with a node's config.
+#[utoipa::path(post, path = "/api/components/{type}/actions/{action}", tag = "components",
+    params(ActionPath), request_body = ActionBody,
+    responses((status = 200, description = "The action's answer", body = Object),
+              (status = 422, description = "The fields the action uses are invalid (pointers \
+               start at /config)", body = ErrorDoc),
+              (status = 502, description = "The external service failed", body = ErrorDoc),
+              (status = "default", description = "Error", body = ErrorDoc)))]
+pub async fn action(
+    state: Data,
+    path: web::Path<ActionPath>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let ActionPath {
+        component_type,
+        action,
+    } = path.into_inner();
+    let compiled = compiled(&component_type)?;
+    let body: ActionBody = parse_body(&body)?;
+    let config = body.config.unwrap_or_else(|| Value::Object(Map::new()));
+    let answer = run_action(
+        &state, compiled, &action, config, body.flow, body.node, "/config",
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(answer))
+}
+
+/// Runs a type's action with a node's config (stored secrets of `flow`/`node` merged in, only
+/// the fields the action uses checked). `prefix` is the config's pointer in the request body.
+pub(crate) async fn run_action(
+    state: &Data,
+    compiled: &'static Compiled,
+    action: &str,
+    config: Value,
+    flow: Option<String>,
+    node: Option<String>,
+    prefix: &str,
+) -> Result<Value, ApiError> {
+    let descriptor = &compiled.descriptor;
+    let spec = descriptor
+        .actions
+        .iter()
+        .find(|a| a.name == action)
+        .ok_or_else(|| {
+            let names: Vec<&str> = descriptor.actions.iter().map(|a| a.name).collect();
+            ApiError::NotFound(format!(
+                "the {} component has no such action (it has: {})",
+                descriptor.title,
+                names.join(", ")
+            ))
+        })?;
+    let config =
+        config_with_stored_secrets(state, descriptor.type_name, config, flow, node, prefix).await?;
+    // Only the fields the action reads are checked: a sheet still being filled in is fine.
+    let uses = |pointer: &str| {
+        let top = pointer.strip_prefix('/').and_then(|p| p.split('/').next());
+        top.is_some_and(|top| spec.uses.contains(&top))
     };
-    let Some(component) = value.get_mut("component").and_then(Value::as_object_mut) else {
-        return;
-    };
-    component.insert("flow".into(), Value::String(flow.to_owned()));
-    record.body = serde_json::to_vec(&value)
-        .expect("a JSON value serialises")
-        .into();
+    schema_check(
+        compiled,
+        &NodeId::new(descriptor.type_name),
+        &config,
+        prefix,
+        uses,
+    )
+    .map_err(|details| ApiError::Invalid {
+        message: format!(
+            "the config fields the {} action uses are invalid",
+            spec.name
+        ),
+        details: details
+            .into_iter()
+            .map(|d| crate::flow::Diagnostic { node: None, ..d })
+            .collect(),
+    })?;
+    let component = compiled.component.clone();
+    let name = spec.name;
+    let prefix = prefix.to_owned();
+    state
+        .runner
+        .engine()
+        .spawn(async move { component.action(name, config).await })
+        .await
+        .map_err(|e| ApiError::Internal(format!("the action failed: {e}")))?
+        .map_err(|e| match e {
+            ActionError::Invalid { pointer, message } => ApiError::Invalid {
+                message: message.clone(),
+                details: vec![crate::flow::Diagnostic::new(
+                    None,
+                    format!("{prefix}{pointer}"),
+                    message,
+                )],
+            },
+            ActionError::Unknown { .. } => ApiError::NotFound(e.to_string()),
+            ActionError::Upstream(message) => ApiError::Upstream(message),
+        })
 }

@@ -1,19 +1,20 @@
-//! The Lambda control-plane listings the designer's pickers use: the account's functions, and a
-//! function's aliases and versions, for given connection details (a node's stored secrets may
-//! stand in for the ones the designer cannot send back).
+//! The contract paths of the LambdaConnector's listings (design §7): `POST /api/lambda/functions`
+//! and `/api/lambda/qualifiers`, with their original bodies. They are the `lambda` type's
+//! `functions` and `qualifiers` actions (`POST /api/components/lambda/actions/{name}`), reached
+//! under the paths the designer and scripts already use; nothing here knows what they do.
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
-use super::components::config_with_stored_secrets;
+use super::components::run_action;
 use super::{Data, parse_body};
 use crate::api::error::ApiError;
 use crate::api::openapi::{ErrorDoc, FunctionDoc, QualifiersDoc};
-use crate::components::lambda::{Connection, LambdaError, list_functions, list_qualifiers};
-use crate::flow::Diagnostic;
-use crate::flow::validate::validate_node_config;
-use crate::runtime::registry;
+use crate::components::registry;
+
+/// The component type whose actions these paths reach.
+const TYPE: &str = "lambda";
 
 /// Connection details (as a lambda node's `connection`), and optionally the flow and node whose
 /// stored secrets may stand in for absent ones (only with the node's stored connection).
@@ -63,62 +64,40 @@ pub struct Functions {
     functions: Vec<crate::components::lambda::FunctionSummary>,
 }
 
-/// Validates the connection (with stored secrets merged) as part of a lambda config, so the
+/// Runs the action with `{"connection": …, "functionName": …}` as the node's config, so the
 /// pointers of problems (`/connection/region`, `/functionName`) point into the request body.
-async fn connection(
+async fn listing(
     state: &Data,
+    action: &str,
     connection: Option<Value>,
-    function_name: Option<&str>,
+    function_name: Option<String>,
     flow: Option<String>,
     node: Option<String>,
-) -> Result<Connection, ApiError> {
-    let connection = connection.unwrap_or_else(|| Value::Object(Map::new()));
-    if !connection.is_object() {
-        return Err(ApiError::bad_field("/connection", "must be an object"));
+) -> Result<HttpResponse, ApiError> {
+    let compiled = registry()
+        .get(TYPE)
+        .ok_or_else(|| ApiError::Internal("the lambda component is not registered".into()))?;
+    let mut config = Map::new();
+    if let Some(connection) = connection {
+        if !connection.is_object() {
+            return Err(ApiError::bad_field("/connection", "must be an object"));
+        }
+        config.insert("connection".into(), connection);
     }
-    let config = config_with_stored_secrets(
+    if let Some(function) = function_name {
+        config.insert("functionName".into(), Value::String(function));
+    }
+    let answer = run_action(
         state,
-        "lambda",
-        json!({"connection": connection}),
+        compiled,
+        action,
+        Value::Object(config),
         flow,
         node,
         "",
     )
     .await?;
-    let mut check = config.clone();
-    check["functionName"] = json!(function_name.unwrap_or("any"));
-    let compiled = registry::global()
-        .get("lambda")
-        .ok_or_else(|| ApiError::Internal("the lambda component is not registered".into()))?;
-    validate_node_config(compiled, "connection", &check, "").map_err(|details| {
-        ApiError::Invalid {
-            message: "the connection details are invalid".into(),
-            details: details
-                .into_iter()
-                .map(|d| Diagnostic { node: None, ..d })
-                .collect(),
-        }
-    })?;
-    serde_json::from_value(config["connection"].clone())
-        .map_err(|_| ApiError::bad_field("/connection", "the connection details are invalid"))
-}
-
-fn lambda_error(e: LambdaError) -> ApiError {
-    match &e {
-        LambdaError::Config {
-            pointer, message, ..
-        } => ApiError::Invalid {
-            message: e.to_string(),
-            details: vec![Diagnostic::new(None, pointer.clone(), message.clone())],
-        },
-        LambdaError::MissingRegion { .. } => ApiError::Invalid {
-            message: e.to_string(),
-            details: vec![Diagnostic::new(None, "/connection/region", e.to_string())],
-        },
-        LambdaError::Connection { .. } | LambdaError::Service { .. } => {
-            ApiError::Upstream(e.to_string())
-        }
-    }
+    Ok(HttpResponse::Ok().json(answer))
 }
 
 /// `POST /api/lambda/functions`
@@ -128,15 +107,15 @@ fn lambda_error(e: LambdaError) -> ApiError {
               (status = "default", description = "Error", body = ErrorDoc)))]
 pub async fn functions(state: Data, body: web::Bytes) -> Result<HttpResponse, ApiError> {
     let body: FunctionsBody = parse_body(&body)?;
-    let connection = connection(&state, body.connection, None, body.flow, body.node).await?;
-    let listed = state
-        .runner
-        .engine()
-        .spawn(async move { list_functions(&connection).await })
-        .await
-        .map_err(|e| ApiError::Internal(format!("listing functions failed: {e}")))?
-        .map_err(lambda_error)?;
-    Ok(HttpResponse::Ok().json(Functions { functions: listed }))
+    listing(
+        &state,
+        "functions",
+        body.connection,
+        None,
+        body.flow,
+        body.node,
+    )
+    .await
 }
 
 /// `POST /api/lambda/qualifiers`
@@ -153,20 +132,13 @@ pub async fn qualifiers(state: Data, body: web::Bytes) -> Result<HttpResponse, A
             "functionName must not be blank",
         ));
     }
-    let connection = connection(
+    listing(
         &state,
+        "qualifiers",
         body.connection,
-        Some(&function),
+        Some(function),
         body.flow,
         body.node,
     )
-    .await?;
-    let listed = state
-        .runner
-        .engine()
-        .spawn(async move { list_qualifiers(&connection, &function).await })
-        .await
-        .map_err(|e| ApiError::Internal(format!("listing qualifiers failed: {e}")))?
-        .map_err(lambda_error)?;
-    Ok(HttpResponse::Ok().json(listed))
+    .await
 }

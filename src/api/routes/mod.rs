@@ -149,6 +149,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(resource("/openapi.json").route(get().to(openapi)))
             .service(resource("/components").route(get().to(components::list)))
             .service(resource("/components/{type}/test").route(post().to(components::test)))
+            .service(
+                resource("/components/{type}/actions/{action}")
+                    .route(post().to(components::action)),
+            )
+            .service(resource("/lambda/functions").route(post().to(lambda::functions)))
+            .service(resource("/lambda/qualifiers").route(post().to(lambda::qualifiers)))
             .service(resource("/flows").route(get().to(flows::list)))
             .service(
                 resource("/flows/{id}")
@@ -170,8 +176,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .route(get().to(runtime::messages))
                     .route(delete().to(runtime::clear_messages)),
             )
-            .service(resource("/lambda/functions").route(post().to(lambda::functions)))
-            .service(resource("/lambda/qualifiers").route(post().to(lambda::qualifiers)))
             .default_service(web::to(no_route)),
     );
 }

@@ -152,7 +152,7 @@ impl SendBody {
 fn with_node(e: RuntimeError, node: &str) -> ApiError {
     match e {
         RuntimeError::BadRequest { node: n, message } if n.is_empty() => RuntimeError::BadRequest {
-            node: node.to_owned(),
+            node: node.into(),
             message,
         }
         .into(),

@@ -11,33 +11,48 @@ use futures::future::BoxFuture;
 
 use crate::runtime::port::{IN, OUT};
 use crate::runtime::{
-    Component, ComponentSpec, FlowEvent, NodeConfig, NodeContext, NodeExit, RuntimeError,
+    Capabilities, Component, ComponentType, Descriptor, FlowEvent, NodeContext, NodeExit, NodeId,
+    RuntimeError,
 };
 pub use config::DisplayConfig;
 
 /// Bytes of printed lines a Display gathers before writing them to stdout.
 const PRINT_BUFFER: usize = 64 * 1024;
 
-/// The Display's registry entry.
-pub fn spec() -> ComponentSpec {
-    ComponentSpec {
-        type_name: "display",
-        title: "Display",
-        description: "Shows every message that reaches it (body and properties) and forwards \
-                      it unchanged.",
-        inputs: &[IN],
-        outputs: &[OUT],
-        schema: include_str!("../../../component-schema/display.schema.json"),
-        ui_schema: include_str!("../../../ui-forms/display.ui.json"),
-        accepts_send: false,
-        build,
-    }
-}
+/// The Display component type.
+pub struct DisplayType;
 
-fn build(cfg: &NodeConfig<'_>) -> Result<Box<dyn Component>, RuntimeError> {
-    Ok(Box::new(Display {
-        config: cfg.parse()?,
-    }))
+impl ComponentType for DisplayType {
+    type Config = DisplayConfig;
+
+    fn descriptor(&self) -> Descriptor {
+        Descriptor {
+            type_name: "display",
+            title: "Display",
+            description: "Shows every message that reaches it (body and properties) and \
+                          forwards it unchanged.",
+            inputs: &[IN],
+            outputs: &[OUT],
+            schema: include_str!("../../../component-schema/display.schema.json"),
+            ui_schema: include_str!("../../../ui-forms/display.ui.json"),
+            capabilities: Capabilities {
+                shows_messages: true,
+                ..Capabilities::default()
+            },
+            actions: &[],
+            secret_binding: &[],
+        }
+    }
+
+    fn build(
+        &self,
+        _node: &NodeId,
+        config: &DisplayConfig,
+    ) -> Result<Box<dyn Component>, RuntimeError> {
+        Ok(Box::new(Display {
+            config: config.clone(),
+        }))
+    }
 }
 
 /// A running Display.

@@ -3,7 +3,6 @@
 use serde::{Deserialize, Serialize};
 
 use crate::message::{BodyEncoding, Message, Properties, check_properties, decode_body};
-use crate::runtime::RuntimeError;
 
 /// Feeder configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -80,19 +79,5 @@ impl FeederMessage {
         m.content_type = self.content_type.as_deref().map(Into::into);
         m.properties = self.properties.clone();
         Ok(m)
-    }
-}
-
-impl FeederConfig {
-    /// Checks what the schema cannot: every message decodes.
-    pub fn check(&self, node: &str) -> Result<(), RuntimeError> {
-        for (i, m) in self.messages.iter().enumerate() {
-            m.to_message().map_err(|e| RuntimeError::Config {
-                node: node.to_owned(),
-                pointer: format!("/messages/{i}{}", e.pointer),
-                message: e.message,
-            })?;
-        }
-        Ok(())
     }
 }

@@ -11,36 +11,61 @@ use futures::future::BoxFuture;
 use crate::message::Message;
 use crate::runtime::port::{OUT, PortId};
 use crate::runtime::{
-    Component, ComponentSpec, Control, NodeConfig, NodeContext, NodeExit, RunMode, RuntimeError,
-    SendRequest,
+    Capabilities, Component, ComponentType, Control, Descriptor, NodeContext, NodeExit, NodeId,
+    RunMode, RuntimeError, SendRequest,
 };
 pub use config::{FeederConfig, FeederMessage};
 
-/// The Feeder's registry entry.
-pub fn spec() -> ComponentSpec {
-    ComponentSpec {
-        type_name: "feeder",
-        title: "Feeder",
-        description: "Sends messages into the flow: its configured messages when the flow \
-                      starts, and messages you type while it runs.",
-        inputs: &[],
-        outputs: &[OUT],
-        schema: include_str!("../../../component-schema/feeder.schema.json"),
-        ui_schema: include_str!("../../../ui-forms/feeder.ui.json"),
-        accepts_send: true,
-        build,
-    }
-}
+/// The Feeder component type.
+pub struct FeederType;
 
-fn build(cfg: &NodeConfig<'_>) -> Result<Box<dyn Component>, RuntimeError> {
-    let config: FeederConfig = cfg.parse()?;
-    config.check(cfg.node)?;
-    Ok(Box::new(Feeder { config }))
+impl ComponentType for FeederType {
+    type Config = FeederConfig;
+
+    fn descriptor(&self) -> Descriptor {
+        Descriptor {
+            type_name: "feeder",
+            title: "Feeder",
+            description: "Sends messages into the flow: its configured messages when the flow \
+                          starts, and messages you type while it runs.",
+            inputs: &[],
+            outputs: &[OUT],
+            schema: include_str!("../../../component-schema/feeder.schema.json"),
+            ui_schema: include_str!("../../../ui-forms/feeder.ui.json"),
+            capabilities: Capabilities {
+                accepts_send: true,
+                ..Capabilities::default()
+            },
+            actions: &[],
+            secret_binding: &[],
+        }
+    }
+
+    /// Every configured message decodes.
+    fn check(&self, node: &NodeId, config: &FeederConfig) -> Result<(), RuntimeError> {
+        configured(node, config).map(drop)
+    }
+
+    fn build(
+        &self,
+        node: &NodeId,
+        config: &FeederConfig,
+    ) -> Result<Box<dyn Component>, RuntimeError> {
+        Ok(Box::new(Feeder {
+            node: node.clone(),
+            configured: configured(node, config)?,
+            config: config.clone(),
+        }))
+    }
 }
 
 /// A running Feeder.
 pub struct Feeder {
+    node: NodeId,
     config: FeederConfig,
+    /// The configured messages, decoded once: start-up sends and every run-time send of the
+    /// default message use them.
+    configured: Vec<Message>,
 }
 
 impl Component for Feeder {
@@ -60,8 +85,7 @@ impl Feeder {
         ctx.stats()
             .set_history_capacity(Some(self.config.history_size.max(1) as usize));
         let interval = Duration::from_millis(self.config.interval_ms);
-        // Decoded once: start-up sends and every run-time send of the default message use it.
-        let configured: Vec<Message> = self.configured()?;
+        let configured = &self.configured;
         let out = ctx.port(OUT);
         if self.config.send_on_start {
             'outer: for round in 0..self.config.repeat {
@@ -99,38 +123,42 @@ impl Feeder {
             };
             match cmd {
                 None => break,
-                Some(Control::Send { request, reply }) => match resolve(&request, &configured) {
-                    Ok(message) => {
-                        let _ = reply.send(Ok(request.count));
-                        for i in 0..request.count {
-                            let wait = (i > 0).then_some(request.interval);
-                            if send(ctx, out, fresh(&message), wait).await.is_err() {
-                                break;
+                Some(Control::Send { request, reply }) => {
+                    match resolve(&self.node, &request, configured) {
+                        Ok(message) => {
+                            let _ = reply.send(Ok(request.count));
+                            for i in 0..request.count {
+                                let wait = (i > 0).then_some(request.interval);
+                                if send(ctx, out, fresh(&message), wait).await.is_err() {
+                                    break;
+                                }
                             }
                         }
+                        Err(e) => {
+                            let _ = reply.send(Err(e));
+                        }
                     }
-                    Err(e) => {
-                        let _ = reply.send(Err(e));
-                    }
-                },
+                }
             }
         }
         Ok(NodeExit::Finished)
     }
+}
 
-    fn configured(&self) -> Result<Vec<Message>, RuntimeError> {
-        self.config
-            .messages
-            .iter()
-            .map(|m| {
-                m.to_message().map_err(|e| RuntimeError::Config {
-                    node: String::new(),
-                    pointer: e.pointer,
-                    message: e.message,
-                })
+/// The configured messages, decoded.
+fn configured(node: &NodeId, config: &FeederConfig) -> Result<Vec<Message>, RuntimeError> {
+    config
+        .messages
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            m.to_message().map_err(|e| RuntimeError::Config {
+                node: node.clone(),
+                pointer: format!("/messages/{i}{}", e.pointer),
+                message: e.message,
             })
-            .collect()
-    }
+        })
+        .collect()
 }
 
 /// The same message with a fresh id and time (each send is a new message).
@@ -139,7 +167,11 @@ fn fresh(m: &Message) -> Message {
 }
 
 /// The message a send request asks for: its own, or the default (first configured) one.
-fn resolve(request: &SendRequest, configured: &[Message]) -> Result<Message, RuntimeError> {
+fn resolve(
+    node: &NodeId,
+    request: &SendRequest,
+    configured: &[Message],
+) -> Result<Message, RuntimeError> {
     if let Some(m) = &request.message {
         return Ok(m.clone());
     }
@@ -147,7 +179,7 @@ fn resolve(request: &SendRequest, configured: &[Message]) -> Result<Message, Run
         .first()
         .cloned()
         .ok_or_else(|| RuntimeError::BadRequest {
-            node: String::new(),
+            node: node.clone(),
             message: "no body given and the Feeder has no default message".into(),
         })
 }

@@ -406,7 +406,7 @@ impl LambdaConfig {
     /// node's `config`.
     pub fn check(&self, node: &str) -> Result<(), RuntimeError> {
         let err = |pointer: &str, message: String| RuntimeError::Config {
-            node: node.to_owned(),
+            node: node.into(),
             pointer: pointer.to_owned(),
             message,
         };
@@ -444,7 +444,7 @@ impl LambdaConfig {
     /// encoding (`iso-2022-kr`, `hz-gb-2312`, …) are refused: they decode nothing.
     pub fn charset(&self, node: &str) -> Result<Charset, RuntimeError> {
         Charset::for_label(&self.response_charset).ok_or_else(|| RuntimeError::Config {
-            node: node.to_owned(),
+            node: node.into(),
             pointer: "/responseCharset".to_owned(),
             message: "not a charset label responses can be decoded with (try UTF-8, ISO-8859-1, \
                       Shift_JIS, UTF-16LE)"

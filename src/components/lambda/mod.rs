@@ -14,6 +14,7 @@
 // moved, never copied in a loop, so boxing it would only add noise.
 #![allow(clippy::result_large_err)]
 
+pub mod actions;
 pub mod batch;
 pub mod classify;
 pub mod client;
@@ -36,8 +37,8 @@ use serde_json::Value;
 use crate::message::Message;
 use crate::runtime::port::{ERROR, IN, OUT};
 use crate::runtime::{
-    Component, ComponentSpec, Condition, Emitter, FailureOutcome, FinalFailure, NodeConfig,
-    NodeContext, NodeExit, RuntimeError,
+    ActionError, ActionSpec, Capabilities, Component, ComponentType, Condition, Descriptor,
+    Emitter, FailureOutcome, FinalFailure, NodeContext, NodeExit, NodeId, RuntimeError,
 };
 use batch::{Batcher, Entry};
 pub use client::ClientOverrides;
@@ -52,25 +53,73 @@ use payload::{BatchPosition, Charset, out_message, request_payload, too_large};
 /// for an earlier message's result. Past that the node reads no more input until they leave.
 pub const REORDER_BUFFER: usize = 256;
 
-/// The LambdaConnector's registry entry.
-pub fn spec() -> ComponentSpec {
-    ComponentSpec {
-        type_name: "lambda",
-        title: "LambdaConnector",
-        description: "Invokes an AWS Lambda function for each message (or batch of messages) and \
-                      emits the response on out; failures go to error as error records.",
-        inputs: &[IN],
-        outputs: &[OUT, ERROR],
-        schema: include_str!("../../../component-schema/lambda.schema.json"),
-        ui_schema: include_str!("../../../ui-forms/lambda.ui.json"),
-        accepts_send: false,
-        build,
-    }
-}
+/// The LambdaConnector component type.
+pub struct LambdaType;
 
-fn build(cfg: &NodeConfig<'_>) -> Result<Box<dyn Component>, RuntimeError> {
-    let config: LambdaConfig = cfg.parse()?;
-    Ok(Box::new(LambdaConnector::new(cfg.node, config)?))
+/// The config fields a node's stored secrets are bound to.
+const SECRET_BINDING: &[&str] = &[
+    "/connection/endpointUrl",
+    "/connection/region",
+    "/connection/roleArn",
+    "/connection/accessKey",
+];
+
+/// The designer's pickers: the account's functions, and a function's aliases and versions.
+const ACTIONS: &[ActionSpec] = &[
+    ActionSpec {
+        name: "functions",
+        title: "List the account's functions",
+        field: "/functionName",
+        uses: &["connection"],
+    },
+    ActionSpec {
+        name: "qualifiers",
+        title: "List the function's aliases and versions",
+        field: "/qualifier",
+        uses: &["connection", "functionName"],
+    },
+];
+
+impl ComponentType for LambdaType {
+    type Config = LambdaConfig;
+
+    fn descriptor(&self) -> Descriptor {
+        Descriptor {
+            type_name: "lambda",
+            title: "LambdaConnector",
+            description: "Invokes an AWS Lambda function for each message (or batch of \
+                          messages) and emits the response on out; failures go to error as \
+                          error records.",
+            inputs: &[IN],
+            outputs: &[OUT, ERROR],
+            schema: include_str!("../../../component-schema/lambda.schema.json"),
+            ui_schema: include_str!("../../../ui-forms/lambda.ui.json"),
+            capabilities: Capabilities {
+                invokes: true,
+                ..Capabilities::default()
+            },
+            actions: ACTIONS,
+            secret_binding: SECRET_BINDING,
+        }
+    }
+
+    fn check(&self, node: &NodeId, config: &LambdaConfig) -> Result<(), RuntimeError> {
+        config.check(node)?;
+        config.charset(node).map(drop)
+    }
+
+    fn build(
+        &self,
+        node: &NodeId,
+        config: &LambdaConfig,
+    ) -> Result<Box<dyn Component>, RuntimeError> {
+        Ok(Box::new(LambdaConnector::new(node, config.clone())?))
+    }
+
+    fn action(&self, name: &str, config: Value) -> BoxFuture<'static, Result<Value, ActionError>> {
+        let name = name.to_owned();
+        async move { actions::run(&name, config).await }.boxed()
+    }
 }
 
 /// Where a node gets its client from.
@@ -83,7 +132,7 @@ enum ClientSource {
 
 /// A LambdaConnector node.
 pub struct LambdaConnector {
-    node: String,
+    node: NodeId,
     config: LambdaConfig,
     /// `responseCharset`, parsed once.
     charset: Charset,
@@ -92,28 +141,38 @@ pub struct LambdaConnector {
 
 impl LambdaConnector {
     /// A node with a checked config; its client is built when it starts running.
-    pub fn new(node: &str, config: LambdaConfig) -> Result<Self, RuntimeError> {
+    pub fn new(node: &NodeId, config: LambdaConfig) -> Result<Self, RuntimeError> {
         config.check(node)?;
         let charset = config.charset(node)?;
         Ok(LambdaConnector {
-            node: node.to_owned(),
+            node: node.clone(),
             config,
             charset,
             client: ClientSource::Build(ClientOverrides::default()),
         })
     }
 
-    /// A node from its JSON config (serde defaults applied, then checked).
+    /// A node from its JSON config, planned as the registry plans every node (schema, typed
+    /// config, checks); the first problem is the error.
     pub fn from_json(node: &str, config: &Value) -> Result<Self, RuntimeError> {
-        Self::new(
-            node,
-            NodeConfig {
-                flow: "",
-                node,
-                config,
-            }
-            .parse()?,
-        )
+        let plan = crate::components::registry()
+            .plan_node("", "lambda", node, config)
+            .map_err(|d| {
+                let first = d.into_iter().next();
+                RuntimeError::Config {
+                    node: NodeId::new(node),
+                    pointer: first
+                        .as_ref()
+                        .map(|d| d.pointer.trim_start_matches("/config").to_owned())
+                        .unwrap_or_default(),
+                    message: first.map(|d| d.message).unwrap_or_default(),
+                }
+            })?;
+        let planned = &plan.nodes[0];
+        let config = planned
+            .config::<LambdaConfig>()
+            .expect("a lambda plan holds a LambdaConfig");
+        Self::new(&planned.id, config.clone())
     }
 
     /// Uses `client` as it is (its own retry and timeout settings apply).

@@ -1,5 +1,6 @@
-//! The compiled component registry: each type's spec with its bundled schema, uiSchema and
-//! validator, built once from [`crate::components::registry`].
+//! A registry of component types, compiled: each type with its bundled schema, uiSchema and
+//! validator. The types this binary ships are listed in `crate::components::registry`; tests
+//! make registries of their own. [`Registry::plan`](super::plan) turns flows into plans.
 //!
 //! Component schemas refer to the shared error-handling schema as
 //! `{"$ref": "error-handling.schema.json"}`. Bundling replaces that with a local
@@ -7,12 +8,11 @@
 //! self-contained document: the server validates with it and the designer renders it.
 
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use super::component::ComponentSpec;
-use crate::components;
+use crate::runtime::{Descriptor, ErasedType};
 
 /// The shared error-handling schema.
 pub const ERROR_HANDLING_SCHEMA: &str =
@@ -24,8 +24,10 @@ const ERROR_HANDLING_REF: &str = "error-handling.schema.json";
 
 /// One compiled component type.
 pub struct Compiled {
-    /// The type's spec.
-    pub spec: ComponentSpec,
+    /// The type itself.
+    pub component: Arc<dyn ErasedType>,
+    /// Its descriptor.
+    pub descriptor: Descriptor,
     /// The bundled, self-contained JSON Schema of its config.
     pub schema: Value,
     /// Its uiSchema.
@@ -38,14 +40,26 @@ pub struct Compiled {
 
 impl Compiled {
     /// The descriptor the designer and `lambdaflow components --json` show: type, title,
-    /// description, ports, bundled schema and uiSchema.
-    pub fn descriptor(&self) -> Value {
+    /// description, ports, capabilities, actions, bundled schema and uiSchema.
+    pub fn descriptor_json(&self) -> Value {
+        let d = &self.descriptor;
+        let actions: Vec<Value> = d
+            .actions
+            .iter()
+            .map(|a| serde_json::json!({"name": a.name, "title": a.title, "field": a.field}))
+            .collect();
         serde_json::json!({
-            "type": self.spec.type_name,
-            "title": self.spec.title,
-            "description": self.spec.description,
-            "inputs": self.spec.inputs,
-            "outputs": self.spec.outputs,
+            "type": d.type_name,
+            "title": d.title,
+            "description": d.description,
+            "inputs": d.inputs,
+            "outputs": d.outputs,
+            "capabilities": {
+                "acceptsSend": d.capabilities.accepts_send,
+                "showsMessages": d.capabilities.shows_messages,
+                "invokes": d.capabilities.invokes,
+            },
+            "actions": actions,
             "schema": self.schema,
             "uiSchema": self.ui_schema,
         })
@@ -60,14 +74,15 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// Compiles the given specs. Panics on a broken schema: schemas are part of the binary and a
-    /// test compiles them all.
-    pub fn new(specs: Vec<ComponentSpec>) -> Self {
+    /// Compiles the given types. Panics on a broken schema: schemas are part of the binary and
+    /// a test compiles them all.
+    pub fn new(components: Vec<Arc<dyn ErasedType>>) -> Self {
         let shared: Value =
             serde_json::from_str(ERROR_HANDLING_SCHEMA).expect("error-handling schema is JSON");
         let mut types = BTreeMap::new();
         let mut order = Vec::new();
-        for spec in specs {
+        for component in components {
+            let spec = component.descriptor();
             let raw: Value = serde_json::from_str(spec.schema)
                 .unwrap_or_else(|e| panic!("schema of {} is not JSON: {e}", spec.type_name));
             let schema = bundle(raw, &shared);
@@ -80,7 +95,8 @@ impl Registry {
             types.insert(
                 spec.type_name,
                 Compiled {
-                    spec,
+                    component,
+                    descriptor: spec,
                     schema,
                     ui_schema,
                     validator,
@@ -116,12 +132,6 @@ impl Registry {
     pub fn flow_validator(&self) -> &jsonschema::Validator {
         &self.flow_validator
     }
-}
-
-/// The registry of the components this binary ships, compiled once.
-pub fn global() -> &'static Registry {
-    static REGISTRY: OnceLock<Registry> = OnceLock::new();
-    REGISTRY.get_or_init(|| Registry::new(components::registry()))
 }
 
 /// Makes a component schema self-contained: `$ref: error-handling.schema.json` becomes
@@ -231,16 +241,5 @@ mod tests {
             "$defs": {"conn": {"properties": {"secretKey": {"type": "string", "writeOnly": true},
                                                "region": {"type": "string"}}}}});
         assert_eq!(write_only_pointers(&schema), vec!["/connection/secretKey"]);
-    }
-
-    #[test]
-    fn every_shipped_schema_compiles() {
-        let r = global();
-        assert!(r.get("feeder").is_some());
-        assert!(r.get("display").is_some());
-        for c in r.iter() {
-            assert!(c.schema.is_object(), "{}", c.spec.type_name);
-            assert!(c.ui_schema.is_object(), "{}", c.spec.type_name);
-        }
     }
 }
