@@ -5,6 +5,7 @@ import { useEffect, useRef, type Dispatch, type MutableRefObject } from 'react';
 import { api } from '../api/client';
 import type { ComponentDescriptor, FlowEvent } from '../api/types';
 import { capabilitiesOf } from '../lib/capabilities';
+import { getAt } from '../lib/pointer';
 import type { DesignerNode } from '../lib/model';
 import { parseFlowEvent, SSE_EVENTS, type RuntimeAction, type RuntimeState } from '../lib/runtime';
 
@@ -33,9 +34,15 @@ export function useLiveEvents(o: LiveEventsOptions): void {
   const rereadMessages = useRef<(() => Promise<void>) | null>(null);
 
   const keepsMessages = (type: string) => capabilitiesOf(o.components.get(type)).showsMessages;
+  // a node's limit: its `maxMessages`, else the schema's default for it, else 10
+  const limitOf = (n: DesignerNode) => {
+    const own = n.data.config.maxMessages;
+    const schemaDefault = getAt(o.components.get(n.data.type)?.schema, '/properties/maxMessages/default');
+    return typeof own === 'number' ? own : typeof schemaDefault === 'number' ? schemaDefault : 10;
+  };
   const displayLimitsKey = o.nodes
     .filter((n) => keepsMessages(n.data.type))
-    .map((n) => `${n.id}=${typeof n.data.config.maxMessages === 'number' ? n.data.config.maxMessages : 10}`)
+    .map((n) => `${n.id}=${limitOf(n)}`)
     .join(',');
   useEffect(() => {
     const limits: Record<string, number> = {};
