@@ -254,9 +254,13 @@ test('the LambdaConnector sheet is Lambda-first, compact, and Test sits at the t
   assert.ok(height < 2000, `the sheet is ${height} px tall`);
   const summary = await page.getByTestId('group-connection').locator('[data-testid="group-summary"]').textContent();
   assert.equal(summary, 'Connection: log, error port, retry 5×');
-  // the function picker lists the demo functions (the demo's endpoint answers ListFunctions)
+  // the function picker lists the demo functions (the demo's endpoint answers ListFunctions),
+  // through the LambdaConnector's own action for the field, with the sheet's config
+  const listing = page.waitForRequest((r) => new URL(r.url()).pathname === '/api/components/lambda/actions/functions' && r.method() === 'POST');
   await page.locator('#cfg__functionName').fill('');
   await page.locator('#cfg__functionName').focus();
+  const asked = await listing;
+  assert.deepEqual(Object.keys(asked.postDataJSON()).sort(), ['config', 'flow', 'node']);
   const list = page.getByRole('listbox', { name: /function suggestions/i });
   await expectText(list, 'hello', 'hello among the suggestions');
   await expectText(list, 'uppercase', 'uppercase among the suggestions');

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { exportDocument } from '../App';
+import { exportDocument } from '../lib/exportFlow';
 import { demoFlow, descriptors } from '../test/fixtures';
 import { ApiError, api, putBody } from './client';
 

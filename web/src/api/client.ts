@@ -1,5 +1,7 @@
 // A thin typed client for the lambdaflow HTTP API (docs/api.md).
 import type {
+  ActionAnswer,
+  ActionRequest,
   ApiErrorBody,
   ComponentDescriptor,
   ErrorDetail,
@@ -7,10 +9,8 @@ import type {
   FlowStatus,
   FlowSummary,
   JsonObject,
-  LambdaFunctionInfo,
   Message,
   MessagesResponse,
-  QualifiersResponse,
   SendRequest,
   TestResponse,
 } from './types';
@@ -179,10 +179,8 @@ export const api = {
   testComponent: (type: string, body: { config: JsonObject; message: Message; flow?: string; node?: string }) =>
     post<TestResponse>(`/api/components/${enc(type)}/test`, body),
 
-  lambdaFunctions: (body: { connection: JsonObject; flow?: string; node?: string }) =>
-    post<{ functions: LambdaFunctionInfo[] }>('/api/lambda/functions', body),
-  lambdaQualifiers: (body: { connection: JsonObject; functionName: string; flow?: string; node?: string }) =>
-    post<QualifiersResponse>('/api/lambda/qualifiers', body),
+  /** A component's listing for one config field (e.g. the LambdaConnector's functions). */
+  componentAction: (type: string, name: string, body: ActionRequest) => post<ActionAnswer>(`/api/components/${enc(type)}/actions/${enc(name)}`, body),
 
   eventsUrl: (id: string) => {
     const token = currentToken();

@@ -4,6 +4,29 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
 export type JsonObject = { [key: string]: Json };
 export type Scalar = null | boolean | number | string;
 
+/**
+ * What a component does that the designer shows: the designer decides by these, never by the
+ * type's name.
+ */
+export interface ComponentCapabilities {
+  /** Takes messages typed in the designer (`POST …/send`): a Send tab and a Send button on its card. */
+  acceptsSend: boolean;
+  /** Keeps the messages it receives (`GET …/messages`): a Messages tab and a preview on its card. */
+  showsMessages: boolean;
+  /** Calls an external service: latency, request/response records; its Test opens first. */
+  invokes: boolean;
+}
+
+/**
+ * A listing the server answers for a config field (`POST /api/components/{type}/actions/{name}`
+ * with the node's config): the picker of the field `field` (a JSON pointer into the config) calls it.
+ */
+export interface ComponentAction {
+  name: string;
+  title: string;
+  field: string;
+}
+
 export interface ComponentDescriptor {
   type: string;
   title: string;
@@ -12,6 +35,16 @@ export interface ComponentDescriptor {
   outputs: string[];
   schema: JsonObject;
   uiSchema: JsonObject;
+  capabilities: ComponentCapabilities;
+  actions: ComponentAction[];
+}
+
+/** The body of a component action: the node's config as the sheet holds it, and optionally the
+ * flow and node whose stored secrets may stand in for the ones the designer cannot send back. */
+export interface ActionRequest {
+  config: JsonObject;
+  flow?: string;
+  node?: string;
 }
 
 export interface Position {
@@ -134,6 +167,9 @@ export interface QualifiersResponse {
   aliases: { name: string; functionVersion?: string }[];
   versions: string[];
 }
+
+/** What a component action answers: a listing of one of these shapes. */
+export type ActionAnswer = Partial<{ functions: LambdaFunctionInfo[] } & QualifiersResponse> & JsonObject;
 
 /** Events of `GET /api/flows/{id}/events`. */
 export type FlowEvent =

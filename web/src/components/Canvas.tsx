@@ -16,14 +16,18 @@ import {
 import { useCallback, useMemo, type DragEvent } from 'react';
 import type { ComponentDescriptor } from '../api/types';
 import { useDesigner } from '../context';
+import { capabilitiesOf, roleColour, roleOf } from '../lib/capabilities';
 import { connectionProblem, refusalReason, type HandleEnd } from '../lib/connection';
 import type { EditorAction } from '../lib/editor';
 import { NODE_TYPE, type DesignerEdge, type DesignerNode } from '../lib/model';
 import { NodeCard } from './NodeCard';
+import { RoutedEdge } from './RoutedEdge';
 
 export const DND_MIME = 'application/x-lambdaflow-component';
 
 const nodeTypes = { [NODE_TYPE]: NodeCard };
+// wires route around cards instead of crossing them
+const edgeTypes = { routed: RoutedEdge };
 
 interface CanvasProps {
   nodes: DesignerNode[];
@@ -33,8 +37,6 @@ interface CanvasProps {
   onNodeOpen: (nodeId: string) => void;
   onConnectRefused: (reason: string) => void;
 }
-
-const MINIMAP_COLORS: Record<string, string> = { feeder: '#3b82f6', lambda: '#f59e0b', display: '#10b981' };
 
 export function Canvas({ nodes, edges, dispatch, components, onNodeOpen, onConnectRefused }: CanvasProps) {
   const rf = useReactFlow<DesignerNode, DesignerEdge>();
@@ -115,7 +117,7 @@ export function Canvas({ nodes, edges, dispatch, components, onNodeOpen, onConne
     () =>
       edges.map((e) => {
         const bad = issues.byEdge[e.id];
-        const styled = { ...e, type: 'smoothstep', markerEnd: { type: MarkerType.ArrowClosed, width: 18, height: 18 } };
+        const styled = { ...e, type: 'routed', markerEnd: { type: MarkerType.ArrowClosed, width: 18, height: 18 } };
         if (!bad) return styled;
         return { ...styled, className: `${e.className ?? ''} edge-invalid`.trim(), label: bad.join('; ') };
       }),
@@ -131,6 +133,7 @@ export function Canvas({ nodes, edges, dispatch, components, onNodeOpen, onConne
         nodes={nodes}
         edges={styledEdges}
         nodeTypes={nodeTypes}
+        edgeTypes={edgeTypes}
         onNodesChange={onNodesChange}
         onEdgesChange={onEdgesChange}
         onConnect={onConnect}
@@ -157,7 +160,7 @@ export function Canvas({ nodes, edges, dispatch, components, onNodeOpen, onConne
           pannable
           zoomable
           ariaLabel="Mini map"
-          nodeColor={(n) => MINIMAP_COLORS[(n.data as DesignerNode['data']).type] ?? '#94a3b8'}
+          nodeColor={(n) => roleColour(roleOf(capabilitiesOf(byType.get((n.data as DesignerNode['data']).type))))}
           nodeStrokeWidth={2}
         />
       </ReactFlow>

@@ -4,6 +4,8 @@
 // selects it on the canvas.
 import { useMemo, useState } from 'react';
 import type { Json } from '../api/types';
+import { useDesigner } from '../context';
+import { capabilitiesOf } from '../lib/capabilities';
 import { entryValue, lambdaFacts, pathText, type DebugEntry } from '../lib/debug';
 
 function copy(text: string) {
@@ -47,7 +49,8 @@ function JsonTree({ value, path = [], name }: { value: Json | undefined; path?: 
 }
 
 function Entry({ entry, name, onSelect }: { entry: DebugEntry; name: string; onSelect: () => void }) {
-  const facts = lambdaFacts(entry);
+  const { components } = useDesigner();
+  const facts = lambdaFacts(entry, (type) => capabilitiesOf(components.get(type)).invokes);
   return (
     <li className={`lf-debug-entry${entry.kind === 'error' ? ' is-error' : ''}`} data-testid="debug-entry" data-node={entry.node}>
       <div className="lf-debug-head">

@@ -1,15 +1,15 @@
-// The side panel for one node: rename, property sheet, and its run window (Feeder: send;
-// Display: messages; others: live status and recent error records).
+// The side panel for one node: rename, property sheet, and its run window (by the component's
+// capabilities: send, the messages kept, or live status and recent error records).
 import { forwardRef, lazy, Suspense, type ReactNode } from 'react';
 import type { ComponentDescriptor, JsonObject } from '../api/types';
 import type { InspectorTab } from '../context';
 import type { NodeIssue } from '../lib/issues';
 import type { DesignerNode } from '../lib/model';
 import type { RuntimeState } from '../lib/runtime';
+import { capabilitiesOf, roleIcon, roleOf, runTabLabel } from '../lib/capabilities';
 import { DisplayPanel } from './DisplayPanel';
 import { ErrorBoundary } from './ErrorBoundary';
 import { FeederPanel } from './FeederPanel';
-import { typeIcon } from './NodeCard';
 
 // rjsf and Ajv are most of the bundle: load them with the first property sheet opened.
 const PropertySheet = lazy(() => import('./PropertySheet').then((m) => ({ default: m.PropertySheet })));
@@ -31,17 +31,13 @@ interface InspectorProps {
   onClearMessages: () => void;
 }
 
-function runTabLabel(type: string): string {
-  if (type === 'feeder') return 'Send';
-  if (type === 'display') return 'Messages';
-  return 'Activity';
-}
-
 export const Inspector = forwardRef<HTMLInputElement, InspectorProps>(function Inspector(p, nameRef) {
   const { node, descriptor, flowId, saved, tab, onTab, issues, runtime } = p;
   const running = runtime.flowState === 'running';
   const status = runtime.nodes[node.id];
   const messageCount = runtime.messages[node.id]?.items.length ?? 0;
+  const can = capabilitiesOf(descriptor);
+  const role = roleOf(can);
 
   let body: ReactNode;
   if (tab === 'properties') {
@@ -64,9 +60,9 @@ export const Inspector = forwardRef<HTMLInputElement, InspectorProps>(function I
     ) : (
       <p className="lf-note lf-note--error">The server does not know the component type “{node.data.type}”. Delete this node or change the flow file.</p>
     );
-  } else if (node.data.type === 'feeder') {
+  } else if (can.acceptsSend) {
     body = <FeederPanel key={node.id} flowId={flowId} nodeId={node.id} config={node.data.config} schema={descriptor?.schema} running={running} saved={saved} onStart={p.onStart} />;
-  } else if (node.data.type === 'display') {
+  } else if (can.showsMessages) {
     body = <DisplayPanel key={node.id} log={runtime.messages[node.id]} running={running} onClear={p.onClearMessages} />;
   } else {
     const errors = runtime.errors[node.id] ?? [];
@@ -112,8 +108,8 @@ export const Inspector = forwardRef<HTMLInputElement, InspectorProps>(function I
   return (
     <aside className="lf-inspector" aria-label={`${node.data.name} inspector`} data-testid="inspector">
       <header className="lf-inspector-head">
-        <span className={`lf-node-icon lf-node-icon--${node.data.type}`} aria-hidden="true">
-          {typeIcon(node.data.type)}
+        <span className={`lf-node-icon lf-node-icon--${role}`} aria-hidden="true">
+          {roleIcon(role)}
         </span>
         <div className="lf-inspector-titles">
           <label className="lf-sr" htmlFor="inspector-name">
@@ -134,9 +130,9 @@ export const Inspector = forwardRef<HTMLInputElement, InspectorProps>(function I
           Properties {issues.length > 0 && <span className="lf-count lf-count--error">{issues.length}</span>}
         </button>
         <button type="button" role="tab" aria-selected={tab === 'run'} className="lf-tab" onClick={() => onTab('run')} data-testid="tab-run">
-          {runTabLabel(node.data.type)}
-          {node.data.type === 'display' && messageCount > 0 && <span className="lf-count">{messageCount}</span>}
-          {node.data.type !== 'display' && node.data.type !== 'feeder' && (status?.errors ?? 0) > 0 && <span className="lf-count lf-count--error">{status?.errors}</span>}
+          {runTabLabel(can)}
+          {can.showsMessages && messageCount > 0 && <span className="lf-count">{messageCount}</span>}
+          {runTabLabel(can) === 'Activity' && (status?.errors ?? 0) > 0 && <span className="lf-count lf-count--error">{status?.errors}</span>}
         </button>
       </div>
       <div className="lf-inspector-body" role="tabpanel">

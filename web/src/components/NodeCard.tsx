@@ -3,15 +3,12 @@
 import { Handle, Position, type NodeProps } from '@xyflow/react';
 import { memo } from 'react';
 import { useDesigner } from '../context';
+import { capabilitiesOf, roleIcon, roleOf } from '../lib/capabilities';
+import { getAt } from '../lib/pointer';
+import { fieldTitles } from '../lib/sheetData';
 import { preview } from '../lib/message';
 import { nodeBadge } from '../lib/runtime';
 import type { DesignerNode } from '../lib/model';
-
-const ICONS: Record<string, string> = { feeder: '➤', display: '▤', lambda: 'λ' };
-
-export function typeIcon(type: string): string {
-  return ICONS[type] ?? '◆';
-}
 
 function NodeCardImpl({ id, data, selected }: NodeProps<DesignerNode>) {
   const { components, runtime, issues, changed, deployed, sendDefault } = useDesigner();
@@ -24,8 +21,12 @@ function NodeCardImpl({ id, data, selected }: NodeProps<DesignerNode>) {
   const isChanged = changed.has(id);
   const running = runtime.flowState === 'running';
   const lastMsg = runtime.messages[id]?.items.at(-1);
-  const functionName = typeof data.config.functionName === 'string' ? data.config.functionName : '';
-  const classes = ['lf-node', `lf-node--${data.type}`];
+  const can = capabilitiesOf(desc);
+  const role = roleOf(can);
+  // the card shows the field the component's first action fills (the LambdaConnector's function)
+  const shownField = desc?.actions?.[0]?.field;
+  const shownValue = shownField ? getAt(data.config, shownField) : undefined;
+  const classes = ['lf-node', `lf-node--${role}`];
   if (selected) classes.push('is-selected');
   if (nodeIssues.length > 0) classes.push('is-invalid');
   if (!desc) classes.push('is-unknown');
@@ -52,7 +53,7 @@ function NodeCardImpl({ id, data, selected }: NodeProps<DesignerNode>) {
       ))}
       <div className="lf-node-head">
         <span className="lf-node-icon" aria-hidden="true">
-          {typeIcon(data.type)}
+          {roleIcon(role)}
         </span>
         <div className="lf-node-titles">
           <div className="lf-node-name">
@@ -68,7 +69,7 @@ function NodeCardImpl({ id, data, selected }: NodeProps<DesignerNode>) {
           </div>
         </div>
       </div>
-      {data.type === 'feeder' && (
+      {can.acceptsSend && (
         <button
           type="button"
           className="lf-btn lf-btn--small lf-node-send nodrag"
@@ -83,12 +84,12 @@ function NodeCardImpl({ id, data, selected }: NodeProps<DesignerNode>) {
           ➤ Send
         </button>
       )}
-      {functionName && (
-        <div className="lf-node-detail" title="Lambda function">
-          ƒ <code>{functionName}</code>
+      {desc && shownField && typeof shownValue === 'string' && shownValue !== '' && (
+        <div className="lf-node-detail" title={fieldTitles(desc.schema, shownField)}>
+          ƒ <code>{shownValue}</code>
         </div>
       )}
-      {data.type === 'display' && lastMsg && (
+      {can.showsMessages && lastMsg && (
         <div className={`lf-node-detail lf-node-preview${lastMsg.properties?.['error.type'] ? ' is-error' : ''}`} title="Last message received" data-testid={`preview-${id}`}>
           {lastMsg.properties?.['error.type'] ? `⚠ ${String(lastMsg.properties['error.type'])} / ${String(lastMsg.properties['error.code'] ?? '')}` : preview(lastMsg, 36)}
         </div>

@@ -3,7 +3,7 @@
 import { useState, type DragEvent } from 'react';
 import type { ComponentDescriptor } from '../api/types';
 import { DND_MIME } from './Canvas';
-import { typeIcon } from './NodeCard';
+import { capabilitiesOf, roleIcon, roleOf } from '../lib/capabilities';
 
 interface PaletteProps {
   components: ComponentDescriptor[];
@@ -47,7 +47,7 @@ export function Palette({ components, onAdd, disabled, error }: PaletteProps) {
               data-testid={`palette-${c.type}`}
             >
               <span className="lf-palette-icon" aria-hidden="true">
-                {typeIcon(c.type)}
+                {roleIcon(roleOf(capabilitiesOf(c)))}
               </span>
               <span className="lf-palette-text">
                 <span className="lf-palette-title">{c.title}</span>

@@ -134,11 +134,11 @@ describe('secret (writeOnly) fields', () => {
   });
 });
 
-describe('Lambda pickers', () => {
-  it('lists functions for the current connection and lets the user pick one', async () => {
+describe('pickers calling the component actions (the LambdaConnector’s function and qualifier)', () => {
+  it('lists functions for the current config through the action that fills the field, and lets the user pick one', async () => {
     const fetchMock = vi.fn(async (url: string, init?: RequestInit) => {
-      expect(url).toBe('/api/lambda/functions');
-      expect(JSON.parse(String(init?.body))).toEqual({ connection: { region: 'us-east-1' }, flow: 'demo', node: 'lambda1' });
+      expect(url).toBe('/api/components/lambda/actions/functions');
+      expect(JSON.parse(String(init?.body))).toEqual({ config: { connection: { region: 'us-east-1' } }, flow: 'demo', node: 'lambda1' });
       return new Response(JSON.stringify({ functions: [{ name: 'hello', runtime: 'provided.al2023' }, { name: 'echo' }, { name: 'fail' }] }), { status: 200 });
     });
     vi.stubGlobal('fetch', fetchMock);
@@ -170,7 +170,7 @@ describe('Lambda pickers', () => {
     );
     await act(async () => screen.getByRole('combobox', { name: /Function name/ }).focus());
     await waitFor(() => expect(fetchMock).toHaveBeenCalled());
-    expect(JSON.parse(String(fetchMock.mock.calls[0]![1]!.body))).toEqual({ connection: {} });
+    expect(JSON.parse(String(fetchMock.mock.calls[0]![1]!.body))).toEqual({ config: {} });
   });
 
   it('still accepts free text when listing fails', async () => {
@@ -188,8 +188,8 @@ describe('Lambda pickers', () => {
     vi.stubGlobal(
       'fetch',
       vi.fn(async (url: string, init?: RequestInit) => {
-        expect(url).toBe('/api/lambda/qualifiers');
-        expect(JSON.parse(String(init?.body)).functionName).toBe('hello');
+        expect(url).toBe('/api/components/lambda/actions/qualifiers');
+        expect(JSON.parse(String(init?.body)).config.functionName).toBe('hello');
         return new Response(JSON.stringify({ aliases: [{ name: 'PROD', functionVersion: '3' }], versions: ['$LATEST', '1'] }), { status: 200 });
       }),
     );
@@ -200,9 +200,37 @@ describe('Lambda pickers', () => {
     expect(within(screen.getByRole('listbox')).getAllByRole('option').map((o) => o.textContent)).toEqual(['PROD alias → version 3', '$LATEST version', '1 version']);
   });
 
-  it('asks for a function before listing qualifiers', () => {
-    render(<Harness />);
-    expect(screen.getByText(/Choose the function first/)).toBeTruthy();
+  it('names the field to fill in first when the server refuses the listing for it', async () => {
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => new Response(JSON.stringify({ error: 'invalid config', details: [{ node: null, pointer: '/config/functionName', message: 'is required' }] }), { status: 422 })),
+    );
+    const onConfig = vi.fn();
+    render(<Harness onConfig={onConfig} />);
+    const input = screen.getByRole('combobox', { name: /Qualifier/ });
+    await act(async () => input.focus());
+    expect(await screen.findByText('Fill in Function name first to list qualifiers.')).toBeTruthy();
+    // free text still goes in
+    fireEvent.change(input, { target: { value: 'PROD' } });
+    await waitFor(() => expect(onConfig).toHaveBeenLastCalledWith(expect.objectContaining({ qualifier: 'PROD' })));
+  });
+
+  it('gives a field that an action fills a picker even without a uiSchema widget', async () => {
+    const fetchMock = vi.fn(async (_url: string, _init?: RequestInit) => new Response(JSON.stringify({ functions: [{ name: 'hello' }] }), { status: 200 }));
+    vi.stubGlobal('fetch', fetchMock);
+    const bare = { ...lambdaDescriptor, uiSchema: {} };
+    render(<PropertySheet descriptor={bare} nodeId="lambda9" config={{}} secretsSet={[]} secretsClear={[]} issues={[]} onChange={() => undefined} onClearSecret={() => undefined} />);
+    const input = screen.getByRole('combobox', { name: /Function name/ });
+    await act(async () => input.focus());
+    await screen.findByRole('option', { name: /hello/ });
+    expect(fetchMock.mock.calls[0]![0]).toBe('/api/components/lambda/actions/functions');
+  });
+
+  it('renders a field named by a picker widget but filled by no action as plain text', () => {
+    const noActions = { ...lambdaDescriptor, actions: [] };
+    render(<PropertySheet descriptor={noActions} nodeId="lambda9" config={{}} secretsSet={[]} secretsClear={[]} issues={[]} onChange={() => undefined} onClearSecret={() => undefined} />);
+    expect(screen.queryByRole('combobox', { name: /Function name/ })).toBeNull();
+    expect(screen.getByRole('textbox', { name: /Function name/ })).toBeTruthy();
   });
 });
 

@@ -7,7 +7,8 @@ import { customizeValidator } from '@rjsf/validator-ajv8';
 import Ajv2020 from 'ajv/dist/2020';
 import { Fragment, useMemo, useState } from 'react';
 import { ApiError, api, describeError } from '../api/client';
-import type { ComponentDescriptor, JsonObject, Message, TestResponse } from '../api/types';
+import type { ComponentAction, ComponentDescriptor, JsonObject, Message, TestResponse } from '../api/types';
+import { capabilitiesOf } from '../lib/capabilities';
 import { errorSchemaFor, issuesFromDetails, type NodeIssue } from '../lib/issues';
 import { checkJson, isJsonContentType } from '../lib/message';
 import { parsePointer } from '../lib/pointer';
@@ -15,13 +16,15 @@ import { dropHiddenFields, writeOnlyPointers } from '../lib/schema';
 import { applyEdit, fieldTitles, formSchema } from '../lib/sheetData';
 import { MessageView } from './MessageView';
 import { GroupedObjectTemplate } from './sheet/GroupedObjectTemplate';
-import { LambdaFunctionWidget, LambdaQualifierWidget } from './widgets/LambdaWidgets';
+import { ActionPickerWidget } from './widgets/ActionPickerWidget';
 import { SecretWidget } from './widgets/SecretWidget';
 import { ID_PREFIX, ID_SEPARATOR, widgetIdFromPointer, type SheetContext } from './widgets/sheetContext';
 
 export const widgets: RegistryWidgetsType = {
-  lambdaFunction: LambdaFunctionWidget,
-  lambdaQualifier: LambdaQualifierWidget,
+  actionPicker: ActionPickerWidget,
+  // the names the LambdaConnector's uiSchema has used for its function and qualifier pickers
+  lambdaFunction: ActionPickerWidget,
+  lambdaQualifier: ActionPickerWidget,
   password: SecretWidget,
   PasswordWidget: SecretWidget,
 };
@@ -40,17 +43,22 @@ export function validatorFor(type: string): ValidatorType {
   return v;
 }
 
-/** Adds `ui:widget: password` to write-only fields the uiSchema does not already render specially. */
-export function withSecretWidgets(schema: JsonObject, uiSchema: JsonObject): UiSchema {
+/**
+ * Adds `ui:widget: password` to write-only fields, and `ui:widget: actionPicker` to the fields a
+ * component action lists values for, where the uiSchema does not already render them specially.
+ */
+export function withSecretWidgets(schema: JsonObject, uiSchema: JsonObject, actions: readonly ComponentAction[] = []): UiSchema {
   const ui: Record<string, unknown> = structuredClone(uiSchema ?? {});
-  for (const ptr of writeOnlyPointers(schema)) {
+  const mark = (ptr: string, widget: string) => {
     let cur = ui;
     for (const t of parsePointer(ptr)) {
       const next = cur[t];
       cur = (next && typeof next === 'object' ? next : (cur[t] = {})) as Record<string, unknown>;
     }
-    if (cur['ui:widget'] === undefined) cur['ui:widget'] = 'password';
-  }
+    if (cur['ui:widget'] === undefined) cur['ui:widget'] = widget;
+  };
+  for (const ptr of writeOnlyPointers(schema)) mark(ptr, 'password');
+  for (const a of actions) mark(a.field, 'actionPicker');
   return ui as UiSchema;
 }
 
@@ -69,12 +77,12 @@ interface PropertySheetProps {
 
 export function PropertySheet(props: PropertySheetProps) {
   const { descriptor, nodeId, flowId, config, secretsSet, secretsClear, issues, disabled, onChange, onClearSecret } = props;
-  const uiSchema = useMemo(() => withSecretWidgets(descriptor.schema, descriptor.uiSchema), [descriptor]);
+  const uiSchema = useMemo(() => withSecretWidgets(descriptor.schema, descriptor.uiSchema, descriptor.actions), [descriptor]);
   const schema = useMemo(() => formSchema(descriptor.schema) as RJSFSchema, [descriptor]);
   const [testIssues, setTestIssues] = useState<NodeIssue[]>([]);
   const allIssues = useMemo(() => [...issues, ...testIssues], [issues, testIssues]);
   const extraErrors = useMemo(() => errorSchemaFor(allIssues), [allIssues]);
-  const formContext: SheetContext = { config, secretsSet, secretsClear, onClearSecret, nodeId };
+  const formContext: SheetContext = { componentType: descriptor.type, actions: descriptor.actions ?? [], config, secretsSet, secretsClear, onClearSecret, nodeId };
   if (flowId) formContext.flowId = flowId;
 
   const focusField = (pointer: string) => {
@@ -159,7 +167,8 @@ interface TestPanelProps {
 }
 
 function TestPanel({ descriptor, config, nodeId, flowId, onIssues }: TestPanelProps) {
-  const [open, setOpen] = useState(descriptor.type === 'lambda');
+  // a component that calls a service is tested first thing: its Test opens with the sheet
+  const [open, setOpen] = useState(capabilitiesOf(descriptor).invokes);
   const [body, setBody] = useState('{"name": "World"}');
   const [contentType, setContentType] = useState('application/json');
   const [running, setRunning] = useState(false);

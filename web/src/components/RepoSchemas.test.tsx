@@ -2,6 +2,8 @@
 import { render, screen } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import type { ComponentDescriptor } from '../api/types';
+import { NO_CAPABILITIES } from '../lib/capabilities';
+import { lambdaDescriptor } from '../test/fixtures';
 import { repoComponents } from '../test/repoSchemas';
 import { PropertySheet } from './PropertySheet';
 
@@ -14,7 +16,7 @@ describe('the repository’s component schemas', () => {
 
   for (const c of components) {
     it(`${c.type}: renders a field for every top-level property the uiSchema orders`, () => {
-      const descriptor: ComponentDescriptor = { type: c.type, title: c.type, description: '', inputs: [], outputs: [], schema: c.schema, uiSchema: c.uiSchema };
+      const descriptor: ComponentDescriptor = { type: c.type, title: c.type, description: '', inputs: [], outputs: [], schema: c.schema, uiSchema: c.uiSchema, capabilities: NO_CAPABILITIES, actions: [] };
       const { container } = render(
         <PropertySheet descriptor={descriptor} nodeId="n1" config={{}} secretsSet={[]} secretsClear={[]} issues={[]} onChange={() => undefined} onClearSecret={() => undefined} />,
       );
@@ -35,7 +37,7 @@ describe('the LambdaConnector’s own schema', () => {
   });
 
   function renderLambda(config: Record<string, unknown>, secretsSet: string[] = []) {
-    const descriptor: ComponentDescriptor = { type: 'lambda', title: 'LambdaConnector', description: '', inputs: ['in'], outputs: ['out', 'error'], schema: lambda!.schema, uiSchema: lambda!.uiSchema };
+    const descriptor: ComponentDescriptor = { type: 'lambda', title: 'LambdaConnector', description: '', inputs: ['in'], outputs: ['out', 'error'], schema: lambda!.schema, uiSchema: lambda!.uiSchema, capabilities: lambdaDescriptor.capabilities, actions: lambdaDescriptor.actions };
     return render(
       <PropertySheet descriptor={descriptor} nodeId="lambda1" config={config as never} secretsSet={secretsSet} secretsClear={[]} issues={[]} onChange={() => undefined} onClearSecret={() => undefined} />,
     );
@@ -99,7 +101,7 @@ describe('ticking Async Invoke on the real LambdaConnector sheet', () => {
     const { useState } = await import('react');
     const { waitFor } = await import('@testing-library/react');
     const lambda = components.find((c) => c.type === 'lambda')!;
-    const descriptor: ComponentDescriptor = { type: 'lambda', title: 'LambdaConnector', description: '', inputs: ['in'], outputs: ['out', 'error'], schema: lambda.schema, uiSchema: lambda.uiSchema };
+    const descriptor: ComponentDescriptor = { type: 'lambda', title: 'LambdaConnector', description: '', inputs: ['in'], outputs: ['out', 'error'], schema: lambda.schema, uiSchema: lambda.uiSchema, capabilities: lambdaDescriptor.capabilities, actions: lambdaDescriptor.actions };
     const seen: Record<string, unknown>[] = [];
     function Sheet() {
       const [config, setConfig] = useState<Record<string, unknown>>({ functionName: 'hello', invocationType: 'DryRun' });

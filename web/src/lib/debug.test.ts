@@ -43,3 +43,13 @@ describe('debug stream', () => {
     expect(pathText(['items', 2, 'odd key'])).toBe('items[2]["odd key"]');
   });
 });
+
+describe('debug facts by capability', () => {
+  it('finds the facts of an error record without a request context only for a component that invokes', () => {
+    const { requestContext: _r, ...bare } = errorRecord;
+    void _r;
+    const entry: DebugEntry = { seq: 1, node: 'lambda1', kind: 'error', record: bare };
+    expect(lambdaFacts(entry, (type) => type === 'lambda')?.request).toEqual({ name: 'World' });
+    expect(lambdaFacts(entry, () => false)).toBeNull();
+  });
+});

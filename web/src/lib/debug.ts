@@ -55,8 +55,12 @@ export interface LambdaFacts {
   facts: [string, string][];
 }
 
-/** Request, response and the invocation's facts (requestId, version, attempts, log tail, throttle). */
-export function lambdaFacts(e: DebugEntry): LambdaFacts | null {
+/**
+ * Request, response and the invocation's facts (requestId, version, attempts, log tail, throttle).
+ * `invokes` tells whether a component type calls a service (its descriptor's capability): an error
+ * record of such a component has these facts even without a request context.
+ */
+export function lambdaFacts(e: DebugEntry, invokes: (type: string) => boolean = () => false): LambdaFacts | null {
   const rec = recordOf(e);
   const props = e.message?.properties ?? {};
   const facts: [string, string][] = [];
@@ -67,7 +71,7 @@ export function lambdaFacts(e: DebugEntry): LambdaFacts | null {
     const req = isObj(rec.requestContext) ? rec.requestContext : {};
     const res = isObj(rec.responseContext) ? rec.responseContext : {};
     const err = isObj(rec.error) ? rec.error : {};
-    if (!isObj(rec.requestContext) && !(isObj(rec.component) && rec.component.type === 'lambda')) return null;
+    if (!isObj(rec.requestContext) && !(isObj(rec.component) && typeof rec.component.type === 'string' && invokes(rec.component.type))) return null;
     add('function', req.functionName);
     add('qualifier', req.qualifier);
     add('error', `${String(err.type ?? '')} / ${String(err.code ?? '')}`);

@@ -1,9 +1,11 @@
 // Follows the open flow's event stream (`GET /api/flows/{id}/events`) into the runtime reducer:
 // each (re)connection re-reads status, Display messages and the deployed version; a new run
-// re-reads the Displays (sendOnStart); Display limits follow the Displays' `maxMessages`.
+// re-reads the nodes that keep messages (sendOnStart); their limits follow their `maxMessages`.
 import { useEffect, useRef, type Dispatch, type MutableRefObject } from 'react';
 import { api } from '../api/client';
-import type { FlowEvent } from '../api/types';
+import type { ComponentDescriptor, FlowEvent } from '../api/types';
+import { capabilitiesOf } from '../lib/capabilities';
+import { getAt } from '../lib/pointer';
 import type { DesignerNode } from '../lib/model';
 import { parseFlowEvent, SSE_EVENTS, type RuntimeAction, type RuntimeState } from '../lib/runtime';
 
@@ -13,6 +15,8 @@ interface LiveEventsOptions {
   onServer: boolean;
   nodes: DesignerNode[];
   serverNodes: string[];
+  /** The descriptors by type: which nodes keep messages (`showsMessages`). */
+  components: ReadonlyMap<string, ComponentDescriptor>;
   runtimeRef: MutableRefObject<RuntimeState>;
   rdispatch: Dispatch<RuntimeAction>;
   /** A flow started or stopped (the flows list shows its state). */
@@ -26,10 +30,19 @@ export function useLiveEvents(o: LiveEventsOptions): void {
   const { flowId, onServer, rdispatch, runtimeRef } = o;
   const latest = useRef(o);
   latest.current = o;
+  /** Re-reads the kept messages of the open stream's flow (null while no stream is open). */
+  const rereadMessages = useRef<(() => Promise<void>) | null>(null);
 
+  const keepsMessages = (type: string) => capabilitiesOf(o.components.get(type)).showsMessages;
+  // a node's limit: its `maxMessages`, else the schema's default for it, else 10
+  const limitOf = (n: DesignerNode) => {
+    const own = n.data.config.maxMessages;
+    const schemaDefault = getAt(o.components.get(n.data.type)?.schema, '/properties/maxMessages/default');
+    return typeof own === 'number' ? own : typeof schemaDefault === 'number' ? schemaDefault : 10;
+  };
   const displayLimitsKey = o.nodes
-    .filter((n) => n.data.type === 'display')
-    .map((n) => `${n.id}=${typeof n.data.config.maxMessages === 'number' ? n.data.config.maxMessages : 10}`)
+    .filter((n) => keepsMessages(n.data.type))
+    .map((n) => `${n.id}=${limitOf(n)}`)
     .join(',');
   useEffect(() => {
     const limits: Record<string, number> = {};
@@ -39,6 +52,11 @@ export function useLiveEvents(o: LiveEventsOptions): void {
     }
     rdispatch({ type: 'limits', limits });
   }, [displayLimitsKey, rdispatch]);
+
+  // which nodes keep messages is known once the descriptors are: read theirs if they came late
+  useEffect(() => {
+    void rereadMessages.current?.();
+  }, [o.components]);
 
   useEffect(() => {
     if (!flowId || !onServer || typeof EventSource === 'undefined') return;
@@ -53,9 +71,12 @@ export function useLiveEvents(o: LiveEventsOptions): void {
       } catch {
         // a flow never started may have no status yet
       }
-      // only Displays the server knows: one added since the last save has no messages yet
-      const { nodes, serverNodes } = latest.current;
-      for (const n of nodes.filter((x) => x.data.type === 'display' && serverNodes.includes(x.id))) {
+      await readMessages();
+    };
+    // only nodes the server knows: one added since the last save has no messages yet
+    const readMessages = async () => {
+      const { nodes, serverNodes, components } = latest.current;
+      for (const n of nodes.filter((x) => capabilitiesOf(components.get(x.data.type)).showsMessages && serverNodes.includes(x.id))) {
         try {
           const res = await api.messages(flowId, n.id);
           if (!closed) rdispatch({ type: 'messages', node: n.id, items: res.messages, total: res.total });
@@ -70,6 +91,7 @@ export function useLiveEvents(o: LiveEventsOptions): void {
     es.onopen = () => {
       window.clearTimeout(offlineTimer);
       offlineTimer = undefined;
+      rereadMessages.current = readMessages;
       rdispatch({ type: 'connected', connected: true });
       void sync();
     };
@@ -92,6 +114,7 @@ export function useLiveEvents(o: LiveEventsOptions): void {
     }
     return () => {
       closed = true;
+      rereadMessages.current = null;
       window.clearTimeout(offlineTimer);
       es.close();
       rdispatch({ type: 'connected', connected: false });

@@ -7,6 +7,8 @@ export const feederDescriptor: ComponentDescriptor = {
   description: 'Sends messages typed in the designer, or configured ones.',
   inputs: [],
   outputs: ['out'],
+  capabilities: { acceptsSend: true, showsMessages: false, invokes: false },
+  actions: [],
   schema: {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     type: 'object',
@@ -35,6 +37,8 @@ export const displayDescriptor: ComponentDescriptor = {
   description: 'Shows every message it receives and forwards it unchanged.',
   inputs: ['in'],
   outputs: ['out'],
+  capabilities: { acceptsSend: false, showsMessages: true, invokes: false },
+  actions: [],
   schema: {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     type: 'object',
@@ -51,6 +55,11 @@ export const lambdaDescriptor: ComponentDescriptor = {
   description: 'Invokes an AWS Lambda function for each message.',
   inputs: ['in'],
   outputs: ['out', 'error'],
+  capabilities: { acceptsSend: false, showsMessages: false, invokes: true },
+  actions: [
+    { name: 'functions', title: 'List the functions', field: '/functionName' },
+    { name: 'qualifiers', title: 'List the aliases and versions', field: '/qualifier' },
+  ],
   schema: {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     type: 'object',

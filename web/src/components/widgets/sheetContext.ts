@@ -1,10 +1,13 @@
 // What the property-sheet widgets receive through rjsf's `formContext`.
-import type { JsonObject } from '../../api/types';
+import type { ComponentAction, JsonObject } from '../../api/types';
 
 export interface SheetContext {
   flowId?: string;
   nodeId?: string;
-  /** The node's whole current config (the Lambda pickers need `connection` and `functionName`). */
+  /** The component's type and actions: a field's picker calls the action that fills it. */
+  componentType: string;
+  actions: ComponentAction[];
+  /** The node's whole current config (an action is asked with it). */
   config: JsonObject;
   secretsSet: string[];
   secretsClear: string[];

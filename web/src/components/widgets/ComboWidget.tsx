@@ -1,11 +1,7 @@
-// Property-sheet widgets registered for the LambdaConnector's uiSchema:
-// `lambdaFunction` (functions from ListFunctions) and `lambdaQualifier` (aliases and versions).
-// Both are comboboxes: the list helps, free text is always allowed.
+// A combobox for a text field: suggestions loaded on demand help, free text is always allowed.
 import type { WidgetProps } from '@rjsf/utils';
 import { useCallback, useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
-import { api, describeError } from '../../api/client';
-import type { JsonObject } from '../../api/types';
-import type { SheetContext } from './sheetContext';
+import { describeError } from '../../api/client';
 
 export interface ComboOption {
   value: string;
@@ -20,10 +16,14 @@ interface ComboProps {
   /** A key that changes when what the list depends on changes (so it reloads). */
   depsKey: string;
   blockedReason?: string | null;
+  /** What one suggestion is ("function"), and many ("functions"). */
   noun: string;
+  nouns: string;
+  /** Turns a failure into the note shown (default: "Could not list …: why"). */
+  describeFailure?: (e: unknown) => string;
 }
 
-export function ComboWidget({ widget, load, depsKey, blockedReason, noun }: ComboProps) {
+export function ComboWidget({ widget, load, depsKey, blockedReason, noun, nouns, describeFailure }: ComboProps) {
   const { id, value, disabled, readonly, onChange, onBlur, onFocus, placeholder, required, rawErrors } = widget;
   const [open, setOpen] = useState(false);
   const [options, setOptions] = useState<ComboOption[] | null>(null);
@@ -43,7 +43,7 @@ export function ComboWidget({ widget, load, depsKey, blockedReason, noun }: Comb
       setOptions(await load());
     } catch (e) {
       setOptions([]);
-      setError(describeError(e));
+      setError(describeFailure ? describeFailure(e) : `Could not list ${nouns}: ${describeError(e)}. You can still type one.`);
     } finally {
       setLoading(false);
     }
@@ -151,66 +151,10 @@ export function ComboWidget({ widget, load, depsKey, blockedReason, noun }: Comb
       {blockedReason && <p className="lf-note">{blockedReason}</p>}
       {error && (
         <p className="lf-note lf-note--warn" role="status">
-          Could not list {noun}s: {error}. You can still type one.
+          {error}
         </p>
       )}
-      {options && !error && options.length === 0 && !loading && open && <p className="lf-note">No {noun}s found; type one.</p>}
+      {options && !error && options.length === 0 && !loading && open && <p className="lf-note">No {nouns} found; type one.</p>}
     </div>
-  );
-}
-
-function ctxOf(props: WidgetProps): SheetContext {
-  return (props.registry.formContext ?? { config: {}, secretsSet: [], secretsClear: [], onClearSecret: () => undefined }) as SheetContext;
-}
-
-function connectionOf(ctx: SheetContext): JsonObject {
-  const c = ctx.config.connection;
-  return c && typeof c === 'object' && !Array.isArray(c) ? c : {};
-}
-
-export function LambdaFunctionWidget(props: WidgetProps) {
-  const ctx = ctxOf(props);
-  const connection = connectionOf(ctx);
-  const depsKey = JSON.stringify(connection);
-  const load = useCallback(async () => {
-    const body: { connection: JsonObject; flow?: string; node?: string } = { connection };
-    // flow and node go together: they let the server use the secrets it stores for this node
-    if (ctx.flowId && ctx.nodeId) {
-      body.flow = ctx.flowId;
-      body.node = ctx.nodeId;
-    }
-    const res = await api.lambdaFunctions(body);
-    return res.functions.map((f) => ({ value: f.name, hint: [f.runtime, f.description].filter(Boolean).join(' · ') }));
-    // (keyed on depsKey: the connection object is rebuilt on every render)
-  }, [depsKey, ctx.flowId, ctx.nodeId]);
-  return <ComboWidget widget={props} load={load} depsKey={depsKey} noun="function" />;
-}
-
-export function LambdaQualifierWidget(props: WidgetProps) {
-  const ctx = ctxOf(props);
-  const connection = connectionOf(ctx);
-  const functionName = typeof ctx.config.functionName === 'string' ? ctx.config.functionName : '';
-  const depsKey = JSON.stringify([connection, functionName]);
-  const load = useCallback(async () => {
-    const body: { connection: JsonObject; functionName: string; flow?: string; node?: string } = { connection, functionName };
-    // flow and node go together: they let the server use the secrets it stores for this node
-    if (ctx.flowId && ctx.nodeId) {
-      body.flow = ctx.flowId;
-      body.node = ctx.nodeId;
-    }
-    const res = await api.lambdaQualifiers(body);
-    const opts: ComboOption[] = res.aliases.map((a) => ({ value: a.name, hint: a.functionVersion ? `alias → version ${a.functionVersion}` : 'alias' }));
-    for (const v of res.versions) opts.push({ value: v, hint: 'version' });
-    return opts;
-    // (keyed on depsKey: the connection object is rebuilt on every render)
-  }, [depsKey, ctx.flowId, ctx.nodeId]);
-  return (
-    <ComboWidget
-      widget={props}
-      load={load}
-      depsKey={depsKey}
-      noun="qualifier"
-      blockedReason={functionName ? null : 'Choose the function first to list its aliases and versions.'}
-    />
   );
 }
