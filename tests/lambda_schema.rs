@@ -259,6 +259,8 @@ fn examples_mean_what_they_say() {
         5
     );
     assert!(configs[5].error_handling.connection.stop_service);
+    assert_eq!(configs[6].output_mode, OutputMode::Merge);
+    assert_eq!(configs[6].merge_at, "/enrichment/price");
 }
 
 #[test]
@@ -337,6 +339,15 @@ fn configuration_errors_name_the_node_and_the_field() {
         (
             json!({"functionName": "f", "tenantId": "x"}),
             "/config/tenantId",
+        ),
+        (
+            json!({"functionName": "f", "outputMode": "merge", "mergeAt": "lambda"}),
+            "/config/mergeAt",
+        ),
+        // mergeAt belongs to outputMode merge.
+        (
+            json!({"functionName": "f", "mergeAt": "/lambda"}),
+            "/config/mergeAt",
         ),
     ];
     for (config, pointer) in cases {

@@ -7,9 +7,10 @@
 //!   split instead). A record that alone exceeds `batch.maxBytes` but not the request limit is
 //!   sent alone; one that alone exceeds the request limit fails as `RequestTooLarge`.
 //! - Time: a batch is sent `batch.maxWaitMs` after its first message arrived.
-//! - A message that cannot become a record (not JSON with `payloadIsJson`) stays in the batch as
-//!   a rejected entry, so outputs keep input order; it is routed to `error` when the batch
-//!   completes and is not part of the payload.
+//! - A message that cannot become a record (not JSON with `payloadIsJson`, or a body
+//!   `outputMode: merge` cannot merge into) stays in the batch as a rejected entry, so outputs
+//!   keep input order; it is routed to `error` when the batch completes and is not part of the
+//!   payload.
 
 use std::time::Duration;
 
@@ -40,6 +41,8 @@ pub struct Batcher {
     max_wait: Duration,
     fields: Vec<MetadataField>,
     payload_is_json: bool,
+    /// The node's settings, for the per-message checks (`outputMode: merge`).
+    config: LambdaConfig,
     invocation_type: &'static str,
     entries: Vec<Entry>,
     /// Bytes of the JSON array of the valid records so far (`[` and `]` included).
@@ -66,6 +69,7 @@ impl Batcher {
             max_wait: Duration::from_millis(config.batch.max_wait_ms),
             fields: config.metadata_fields.clone(),
             payload_is_json: config.payload_is_json,
+            config: config.clone(),
             invocation_type: config.effective_invocation_type().as_str(),
             entries: Vec::new(),
             bytes: 2,
@@ -79,7 +83,9 @@ impl Batcher {
     /// Adds a message. Never blocks; check [`Batcher::is_full`] before adding more.
     pub fn push(&mut self, message: Message) {
         debug_assert!(!self.is_full(), "push into a full batch");
-        let record = v2_record(&message, &self.fields, self.payload_is_json).and_then(|v| {
+        let record = self.config.check_merge(&message);
+        let record = record.and_then(|()| v2_record(&message, &self.fields, self.payload_is_json));
+        let record = record.and_then(|v| {
             let text = Bytes::from(v.to_string());
             if text.len() + 2 > self.request_limit {
                 Err(too_large(

@@ -72,9 +72,14 @@ pub struct LambdaConfig {
     #[serde(default = "yes")]
     pub preserve_order: bool,
     /// `payload`: the `out` body is the decoded response. `record`: it is a Lambda
-    /// Destinations-style success record with the request and response.
+    /// Destinations-style success record with the request and response. `merge`: the input
+    /// body with the response at `mergeAt`.
     #[serde(default)]
     pub output_mode: OutputMode,
+    /// With `outputMode: merge`, where the response goes inside the input body: a JSON
+    /// pointer (RFC 6901) below the root; missing objects along the path are created.
+    #[serde(default = "default_merge_at")]
+    pub merge_at: String,
     /// Largest request payloads, checked before any call.
     #[serde(default)]
     pub request_size_limits: RequestSizeLimits,
@@ -173,6 +178,7 @@ impl Default for LambdaConfig {
             max_concurrency: default_max_concurrency(),
             preserve_order: true,
             output_mode: OutputMode::default(),
+            merge_at: default_merge_at(),
             request_size_limits: RequestSizeLimits::default(),
             error_handling: ErrorHandling::default(),
         }
@@ -286,6 +292,8 @@ pub enum OutputMode {
     Payload,
     /// A Destinations-style success record (request, response, context).
     Record,
+    /// The input body (JSON) with the response at `mergeAt`.
+    Merge,
 }
 
 /// V2 batching triggers.
@@ -347,6 +355,9 @@ fn default_metadata_fields() -> Vec<MetadataField> {
         MetadataField::Properties,
     ]
 }
+fn default_merge_at() -> String {
+    "/lambda".into()
+}
 fn default_max_concurrency() -> u32 {
     4
 }
@@ -395,6 +406,18 @@ impl LambdaConfig {
         self.qualifier.as_deref().filter(|q| !q.is_empty())
     }
 
+    /// With `outputMode: merge`, whether `input`'s body can take the response at `mergeAt`
+    /// (checked before the call, so the function never runs for an output that cannot be made).
+    pub fn check_merge(
+        &self,
+        input: &crate::message::Message,
+    ) -> Result<(), crate::runtime::Failure> {
+        match self.output_mode {
+            OutputMode::Merge => super::merge::check(input, &self.merge_at),
+            OutputMode::Payload | OutputMode::Record => Ok(()),
+        }
+    }
+
     /// The client context, base64-encoded as the header wants it.
     pub fn encoded_client_context(&self) -> Option<String> {
         self.client_context
@@ -428,6 +451,9 @@ impl LambdaConfig {
                     MAX_CLIENT_CONTEXT_BYTES
                 ),
             ));
+        }
+        if let Err(why) = super::merge::tokens(&self.merge_at) {
+            return Err(err("/mergeAt", why.into()));
         }
         if let (Some(q), Some((_, alias))) = (self.qualifier(), self.name_qualifier())
             && q != alias
@@ -612,6 +638,21 @@ mod tests {
         assert_eq!(arn(json!({"functionName": "f:PROD"})), None);
         let alias = parse(json!({"functionName": "echo:BETA"}));
         assert_eq!(alias.resolved_qualifier(), Some("BETA"));
+    }
+
+    #[test]
+    fn merge_at_must_be_a_pointer_below_the_root() {
+        let c = parse(json!({"functionName": "f", "outputMode": "merge"}));
+        assert_eq!(
+            (c.output_mode, c.merge_at.as_str()),
+            (OutputMode::Merge, "/lambda")
+        );
+        assert!(c.check("n").is_ok());
+        for bad in ["", "lambda", "/a~2"] {
+            let c = parse(json!({"functionName": "f", "outputMode": "merge", "mergeAt": bad}));
+            let e = c.check("n").unwrap_err().to_string();
+            assert!(e.contains("/mergeAt"), "{e}");
+        }
     }
 
     #[test]

@@ -123,6 +123,16 @@ impl Invoker {
         }
     }
 
+    /// A failure found after a successful call (the response cannot become this message's
+    /// output): final, after `attempts` attempts.
+    pub fn after_call(&self, failure: Failure, attempts: u32) -> FinalFailure {
+        FinalFailure {
+            failure: self.with_context(failure),
+            attempts,
+            condition: Condition::Failure,
+        }
+    }
+
     /// Invokes with `payload`, retrying as `policy` allows. `busy` marks the message busy for
     /// its first attempt; each attempt takes one of `gate`'s slots for the call only.
     pub async fn invoke(

@@ -21,6 +21,7 @@ pub mod config;
 pub mod control;
 pub mod error;
 pub mod invoke;
+pub mod merge;
 pub mod payload;
 pub mod table;
 
@@ -238,7 +239,7 @@ async fn message_outcome(shared: &Shared, input: Message, busy: Busy) -> Vec<Out
                 Ok(p)
             }
         });
-        let payload = match payload {
+        let payload = match payload.and_then(|p| config.check_merge(&input).map(|()| p)) {
             Ok(p) => p,
             Err(f) => return vec![(input, Err(shared.refused(f)))],
         };
@@ -251,13 +252,14 @@ async fn message_outcome(shared: &Shared, input: Message, busy: Busy) -> Vec<Out
                 busy,
             )
             .await;
-        let outcome = result.map(|ok| {
+        let outcome = result.and_then(|ok| {
             // Only a success record shows the request payload.
             let request_value = match config.output_mode {
                 OutputMode::Record => serde_json::from_slice(&payload).unwrap_or(Value::Null),
-                OutputMode::Payload => Value::Null,
+                OutputMode::Payload | OutputMode::Merge => Value::Null,
             };
-            out_message(&input, &ok, config.output_mode, request_value, None)
+            out_message(&input, &ok, config, request_value, None)
+                .map_err(|f| invoker.after_call(f, ok.attempts))
         });
         vec![(input, outcome)]
     }
@@ -316,13 +318,8 @@ async fn batch_outcomes(shared: &Shared, entries: Vec<Entry>, busy: Busy) -> Vec
             };
             index += 1;
             let outcome = match &result {
-                Ok(ok) => Ok(out_message(
-                    &entry.message,
-                    ok,
-                    shared.config.output_mode,
-                    record,
-                    Some(&position),
-                )),
+                Ok(ok) => out_message(&entry.message, ok, &shared.config, record, Some(&position))
+                    .map_err(|f| invoker.after_call(f, ok.attempts)),
                 Err(fin) => {
                     let mut fin = fin.clone();
                     fin.failure = fin

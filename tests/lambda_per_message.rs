@@ -1,0 +1,119 @@
+//! Issue 14's per-message features end to end, through the real HTTP stack (the SDK, hyper, a
+//! TCP socket) against the AWS-wire endpoint (`support::aws_wire`): merge output, message
+//! properties forwarded in the client context, per-item batch results, and routing per
+//! message. Assertions are about what reached the endpoint and each port, never durations.
+
+#[path = "fixtures/lambda/common.rs"]
+mod common;
+mod support;
+
+use std::time::Duration;
+
+use common::{body, config, start};
+use lambdaflow::Message;
+use lambdaflow::components::lambda::LambdaConnector;
+use serde_json::{Value, json};
+use support::aws_wire::{AwsWire, Reply, Request};
+
+/// Generous: nothing here should take long, but CI machines are shared.
+const WAIT: Duration = Duration::from_secs(60);
+
+fn connector(config: &Value) -> LambdaConnector {
+    LambdaConnector::from_json("lambda1", config).expect("valid config")
+}
+
+/// An endpoint answering every call with `{"price": 9.5}`.
+async fn pricing() -> AwsWire {
+    AwsWire::start(|_: &Request| Reply::ok(json!({"price": 9.5}).to_string())).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn merge_keeps_the_input_body_and_adds_the_response_at_merge_at() {
+    let wire = pricing().await;
+    let mut h = start(connector(&config(
+        &wire.url(),
+        json!({"outputMode": "merge", "mergeAt": "/enrichment/quote"}),
+    )));
+    let input = Message::new(r#"{"sku":"A-1","enrichment":{"stock":3}}"#)
+        .with_content_type("application/json")
+        .with_property("orderId", 42);
+    h.send(input.clone()).await.unwrap();
+    let out = h.out(WAIT).await.expect("the merged message");
+    assert_eq!(
+        body(&out),
+        json!({"sku": "A-1", "enrichment": {"stock": 3, "quote": {"price": 9.5}}})
+    );
+    assert_eq!(out.content_type.as_deref(), Some("application/json"));
+    assert_eq!(out.properties["orderId"], 42);
+    assert_eq!(out.properties["lambda.statusCode"], 200);
+    assert_eq!(
+        wire.requests()[0].json(),
+        json!({"sku": "A-1", "enrichment": {"stock": 3}}),
+        "the function gets the body as it came"
+    );
+    let rest = h.stop(WAIT).await;
+    assert!(rest.error.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn merge_refuses_bodies_it_cannot_merge_into_before_any_call() {
+    let wire = pricing().await;
+    let mut h = start(connector(&config(
+        &wire.url(),
+        // payloadIsJson off, so a text body reaches the merge check.
+        json!({"outputMode": "merge", "mergeAt": "/a/b", "payloadIsJson": false}),
+    )));
+    h.send(Message::new("plain text secret").with_property("seq", 0))
+        .await
+        .unwrap();
+    h.send(Message::new(r#"{"a":"scalar secret"}"#).with_property("seq", 1))
+        .await
+        .unwrap();
+    h.send(Message::new(r#"{"a":null}"#).with_property("seq", 2))
+        .await
+        .unwrap();
+    let not_json = h.error(WAIT).await.expect("the text body");
+    let unreachable = h.error(WAIT).await.expect("the scalar parent");
+    let merged = h.out(WAIT).await.expect("a null parent becomes an object");
+    assert_eq!(body(&merged)["a"]["b"], json!({"price": 9.5}));
+    for (err, code, seq) in [
+        (&not_json, "MergeInputNotJson", 0),
+        (&unreachable, "MergeTargetUnreachable", 1),
+    ] {
+        let rec = body(err);
+        assert_eq!(err.properties["seq"], seq);
+        assert_eq!(rec["error"]["type"], "invalidRequest");
+        assert_eq!(rec["error"]["code"], code);
+        assert_eq!(rec["requestContext"]["approximateInvokeCount"], 0);
+        let message = rec["error"]["message"].as_str().unwrap();
+        assert!(message.contains("mergeAt"), "{message}");
+        assert!(!message.contains("secret"), "no value is echoed: {message}");
+    }
+    assert_eq!(wire.count(), 1, "only the mergeable message was sent");
+    h.stop(WAIT).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn merge_in_a_v2_batch_merges_into_each_message_and_refuses_alone() {
+    let wire = pricing().await;
+    let mut h = start(connector(&config(
+        &wire.url(),
+        json!({"outputMode": "merge", "payloadFormat": "v2", "metadataFields": [],
+               "batch": {"maxRecords": 3, "maxWaitMs": 600000}}),
+    )));
+    h.send(Message::new(r#"{"n":0}"#)).await.unwrap();
+    h.send(Message::new("[1]")).await.unwrap();
+    h.send(Message::new(r#"{"n":2}"#)).await.unwrap();
+    let a = h.out(WAIT).await.unwrap();
+    let err = h.error(WAIT).await.unwrap();
+    let b = h.out(WAIT).await.unwrap();
+    assert_eq!(body(&a), json!({"n": 0, "lambda": {"price": 9.5}}));
+    assert_eq!(body(&b), json!({"n": 2, "lambda": {"price": 9.5}}));
+    assert_eq!(body(&err)["error"]["code"], "MergeTargetUnreachable");
+    assert_eq!(
+        wire.requests()[0].json(),
+        json!([{"value": {"n": 0}}, {"value": {"n": 2}}]),
+        "the refused message is not in the payload"
+    );
+    h.stop(WAIT).await;
+}
