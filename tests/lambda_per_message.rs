@@ -117,3 +117,100 @@ async fn merge_in_a_v2_batch_merges_into_each_message_and_refuses_alone() {
     );
     h.stop(WAIT).await;
 }
+
+/// The client context a request carried, decoded.
+fn client_context(r: &Request) -> Option<Value> {
+    use base64::Engine as _;
+    let b64 = r.headers.get("x-amz-client-context")?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .expect("base64");
+    Some(serde_json::from_slice(&bytes).expect("JSON"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwarded_properties_reach_the_function_in_the_client_context() {
+    let wire = pricing().await;
+    let mut h = start(connector(&config(
+        &wire.url(),
+        json!({"forwardProperties": ["orderId", "tenant.*"],
+               "clientContext": {"custom": {"source": "node", "tenant.id": "node"},
+                                 "env": {"stage": "test"}}}),
+    )));
+    h.send(
+        Message::new(r#"{"n":0}"#)
+            .with_property("orderId", 42)
+            .with_property("tenant.id", "acme")
+            .with_property("tenant.vip", true)
+            .with_property("other", "not forwarded"),
+    )
+    .await
+    .unwrap();
+    h.send(Message::new(r#"{"n":1}"#).with_property("other", "x"))
+        .await
+        .unwrap();
+    h.out(WAIT).await.expect("first");
+    h.out(WAIT).await.expect("second");
+    // Calls run concurrently: find each message's request by its body.
+    let mut requests = wire.requests();
+    requests.sort_by_key(|r| r.json()["n"].as_u64());
+    assert_eq!(
+        client_context(&requests[0]),
+        Some(
+            json!({"custom": {"source": "node", "tenant.id": "acme", "tenant.vip": "true",
+                               "orderId": "42"},
+                    "env": {"stage": "test"}})
+        ),
+        "forwarded properties, as strings, over the configured custom map"
+    );
+    assert_eq!(
+        client_context(&requests[1]),
+        Some(json!({"custom": {"source": "node", "tenant.id": "node"}, "env": {"stage": "test"}})),
+        "nothing selected: the configured context as it is"
+    );
+    h.stop(WAIT).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_context_over_the_limit_is_an_error_record_never_a_cut() {
+    let wire = pricing().await;
+    let mut h = start(connector(&config(
+        &wire.url(),
+        json!({"forwardProperties": ["x-*"]}),
+    )));
+    let big = "s3cr3t".repeat(500);
+    h.send(
+        Message::new("{}")
+            .with_property("x-big", big.clone())
+            .with_property("seq", 0),
+    )
+    .await
+    .unwrap();
+    h.send(
+        Message::new("{}")
+            .with_property("x-small", "ok")
+            .with_property("seq", 1),
+    )
+    .await
+    .unwrap();
+    let err = h.error(WAIT).await.expect("the oversized message");
+    let out = h.out(WAIT).await.expect("the next message is sent");
+    assert_eq!(out.properties["seq"], 1);
+    let rec = body(&err);
+    assert_eq!(err.properties["seq"], 0);
+    assert_eq!(rec["error"]["type"], "invalidRequest");
+    assert_eq!(rec["error"]["code"], "ClientContextTooLarge");
+    assert_eq!(rec["requestContext"]["approximateInvokeCount"], 0);
+    let message = rec["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("3583") && message.contains("forwardProperties"),
+        "{message}"
+    );
+    assert!(!message.contains("s3cr3t"), "{message}");
+    assert_eq!(wire.count(), 1, "the oversized message was never sent");
+    assert_eq!(
+        client_context(&wire.requests()[0]),
+        Some(json!({"custom": {"x-small": "ok"}}))
+    );
+    h.stop(WAIT).await;
+}

@@ -261,6 +261,10 @@ fn examples_mean_what_they_say() {
     assert!(configs[5].error_handling.connection.stop_service);
     assert_eq!(configs[6].output_mode, OutputMode::Merge);
     assert_eq!(configs[6].merge_at, "/enrichment/price");
+    assert_eq!(
+        configs[7].forward_properties,
+        ["orderId", "tenant.*", "x-*"]
+    );
 }
 
 #[test]
@@ -343,6 +347,20 @@ fn configuration_errors_name_the_node_and_the_field() {
         (
             json!({"functionName": "f", "outputMode": "merge", "mergeAt": "lambda"}),
             "/config/mergeAt",
+        ),
+        (
+            json!({"functionName": "f", "forwardProperties": ["a*b"]}),
+            "/config/forwardProperties/0",
+        ),
+        // v2 records carry their properties themselves.
+        (
+            json!({"functionName": "f", "payloadFormat": "v2", "forwardProperties": ["a"]}),
+            "/config/forwardProperties",
+        ),
+        // Lambda drops the client context of asynchronous calls.
+        (
+            json!({"functionName": "f", "asyncInvoke": true, "forwardProperties": ["a"]}),
+            "/config/forwardProperties",
         ),
         // mergeAt belongs to outputMode merge.
         (

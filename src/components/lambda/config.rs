@@ -54,6 +54,12 @@ pub struct LambdaConfig {
     /// base64-encoded, at most 3,583 bytes encoded. Synchronous calls only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_context: Option<Map<String, Value>>,
+    /// Message properties handed to the function in `clientContext.custom` (merged over
+    /// `clientContext`): exact names, or prefixes ending in `*` (`tenant.*`). Values are sent
+    /// as strings; over Lambda's 3,583-byte limit the message is refused. `RequestResponse`
+    /// and `payloadFormat: message` only.
+    #[serde(default)]
+    pub forward_properties: Vec<String>,
     /// `message`: each message's body is one invocation's payload. `v2`: messages are batched
     /// into a JSON array of Pulsar V2 records `{<metadata>…, "value": <body>}`.
     #[serde(default)]
@@ -172,6 +178,7 @@ impl Default for LambdaConfig {
             response_charset: default_charset(),
             log_tail: false,
             client_context: None,
+            forward_properties: Vec::new(),
             payload_format: PayloadFormat::default(),
             metadata_fields: default_metadata_fields(),
             batch: BatchConfig::default(),
@@ -452,6 +459,7 @@ impl LambdaConfig {
                 ),
             ));
         }
+        self.check_forward(node)?;
         if let Err(why) = super::merge::tokens(&self.merge_at) {
             return Err(err("/mergeAt", why.into()));
         }
@@ -461,6 +469,35 @@ impl LambdaConfig {
             return Err(err(
                 "/qualifier",
                 "functionName already names a different qualifier; they must agree".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// `forwardProperties`: usable entries, and only where the function sees a client context.
+    fn check_forward(&self, node: &str) -> Result<(), RuntimeError> {
+        let err = |pointer: String, message: &str| RuntimeError::Config {
+            node: node.to_owned(),
+            pointer,
+            message: message.to_owned(),
+        };
+        for (i, entry) in self.forward_properties.iter().enumerate() {
+            super::forward::check_entry(entry)
+                .map_err(|why| err(format!("/forwardProperties/{i}"), why))?;
+        }
+        if self.forward_properties.is_empty() {
+            return Ok(());
+        }
+        if self.effective_invocation_type() != InvocationKind::RequestResponse {
+            return Err(err(
+                "/forwardProperties".into(),
+                "Lambda hands the client context to the function on RequestResponse calls                  only; forwarded properties would never arrive",
+            ));
+        }
+        if self.payload_format == PayloadFormat::V2 {
+            return Err(err(
+                "/forwardProperties".into(),
+                "a v2 batch is one call for many messages; each record carries its message's                  properties with metadataFields 'properties'",
             ));
         }
         Ok(())
@@ -652,6 +689,40 @@ mod tests {
             let c = parse(json!({"functionName": "f", "outputMode": "merge", "mergeAt": bad}));
             let e = c.check("n").unwrap_err().to_string();
             assert!(e.contains("/mergeAt"), "{e}");
+        }
+    }
+
+    #[test]
+    fn forwarding_needs_usable_entries_and_a_synchronous_message_call() {
+        let ok = parse(json!({"functionName": "f", "forwardProperties": ["orderId", "tenant.*"]}));
+        assert!(ok.check("n").is_ok());
+        let cases = [
+            (
+                json!({"forwardProperties": ["a", "b*c"]}),
+                "/forwardProperties/1",
+            ),
+            (
+                json!({"forwardProperties": ["a"], "asyncInvoke": true}),
+                "/forwardProperties",
+            ),
+            (
+                json!({"forwardProperties": ["a"], "invocationType": "DryRun"}),
+                "/forwardProperties",
+            ),
+            (
+                json!({"forwardProperties": ["a"], "payloadFormat": "v2"}),
+                "/forwardProperties",
+            ),
+        ];
+        for (extra, pointer) in cases {
+            let mut v = json!({"functionName": "f"});
+            v.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            match parse(v).check("n").unwrap_err() {
+                RuntimeError::Config { pointer: p, .. } => assert_eq!(p, pointer),
+                other => panic!("{other:?}"),
+            }
         }
     }
 

@@ -3,6 +3,7 @@
 //! one of the node's `maxConcurrency` slots only while the call is in progress ([`Gate`]): a
 //! message waiting for a retry holds none, so other messages keep being invoked.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
@@ -16,6 +17,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::Bytes;
 use serde_json::json;
 
+use super::call::Call;
 use super::classify::classify;
 use super::config::{InvocationKind, LambdaConfig};
 use super::payload::{Charset, Success, decode_response};
@@ -97,6 +99,18 @@ impl Invoker {
             function_arn: config.qualified_arn(),
             retry_timeouts: config.connection.retry_timeouts,
         }
+    }
+
+    /// This invoker as one message's call needs it: itself when `call` is `None`.
+    pub fn with_call(&self, call: Option<Call>) -> Cow<'_, Invoker> {
+        let Some(call) = call else {
+            return Cow::Borrowed(self);
+        };
+        let mut routed = self.clone();
+        if call.client_context.is_some() {
+            routed.client_context = call.client_context;
+        }
+        Cow::Owned(routed)
     }
 
     /// Adds the function's context (`functionName`, `qualifier`, `invocationType`) to a

@@ -15,11 +15,13 @@
 #![allow(clippy::result_large_err)]
 
 pub mod batch;
+pub mod call;
 pub mod classify;
 pub mod client;
 pub mod config;
 pub mod control;
 pub mod error;
+pub mod forward;
 pub mod invoke;
 pub mod merge;
 pub mod payload;
@@ -241,6 +243,10 @@ async fn message_outcome(shared: &Shared, input: Message, busy: Busy) -> Vec<Out
         });
         let payload = match payload.and_then(|p| config.check_merge(&input).map(|()| p)) {
             Ok(p) => p,
+            Err(f) => return vec![(input, Err(shared.refused(f)))],
+        };
+        let invoker = &match call::for_message(config, &input) {
+            Ok(call) => invoker.with_call(call),
             Err(f) => return vec![(input, Err(shared.refused(f)))],
         };
         let result = invoker
