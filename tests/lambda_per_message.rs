@@ -214,3 +214,154 @@ async fn a_client_context_over_the_limit_is_an_error_record_never_a_cut() {
     );
     h.stop(WAIT).await;
 }
+
+/// A V2 connector on `wire` with 3-record batches and `responseMapping`.
+fn mapped(wire: &AwsWire, mapping: &str) -> LambdaConnector {
+    connector(&config(
+        &wire.url(),
+        json!({"payloadFormat": "v2", "metadataFields": ["messageId"],
+               "batch": {"maxRecords": 3, "maxWaitMs": 600000, "responseMapping": mapping}}),
+    ))
+}
+
+fn numbered(n: u64) -> Message {
+    Message::new(format!("{{\"n\":{n}}}")).with_property("seq", n)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_record_gives_each_message_its_own_element() {
+    // Answers each record with {"double": 2n}; a batch whose first value is 10 gets one
+    // element too few.
+    let wire = AwsWire::start(|r: &Request| {
+        let records = r.json().as_array().cloned().unwrap_or_default();
+        let mut out: Vec<Value> = records
+            .iter()
+            .map(|rec| json!({"double": rec["value"]["n"].as_u64().unwrap() * 2}))
+            .collect();
+        if records[0]["value"]["n"] == 10 {
+            out.pop();
+        }
+        Reply::ok(Value::Array(out).to_string())
+    })
+    .await;
+    let mut h = start(mapped(&wire, "perRecord"));
+    for n in [1, 2, 3] {
+        h.send(numbered(n)).await.unwrap();
+    }
+    for n in [1u64, 2, 3] {
+        let out = h.out(WAIT).await.expect("one out per message");
+        assert_eq!(out.properties["seq"], n);
+        assert_eq!(body(&out), json!({"double": n * 2}));
+        assert_eq!(out.properties["lambda.batchIndex"], n - 1);
+    }
+    for n in [10, 11, 12] {
+        h.send(numbered(n)).await.unwrap();
+    }
+    for (i, n) in [10u64, 11, 12].into_iter().enumerate() {
+        let err = h.error(WAIT).await.expect("a mismatch fails every message");
+        let rec = body(&err);
+        assert_eq!(err.properties["seq"], n);
+        assert_eq!(rec["error"]["type"], "responseGeneration");
+        assert_eq!(rec["error"]["code"], "BatchResponseMismatch");
+        assert!(
+            rec["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("an array of 2 elements")
+        );
+        assert_eq!(rec["requestContext"]["batchIndex"], i);
+        assert_eq!(rec["requestContext"]["approximateInvokeCount"], 1);
+        assert_eq!(
+            rec["responsePayload"],
+            json!([{"double": 20}, {"double": 22}])
+        );
+        assert_eq!(rec["requestPayload"], json!({"n": n}));
+    }
+    let rest = h.stop(WAIT).await;
+    assert!(rest.out.is_empty() && rest.error.is_empty());
+    assert_eq!(
+        (
+            rest.status.received,
+            rest.status.emitted,
+            rest.status.errors
+        ),
+        (6, 3, 3),
+        "conservation"
+    );
+    assert_eq!(wire.count(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batch_item_failures_send_listed_messages_to_error_and_the_rest_out() {
+    // Fails the record whose value is even, by its messageId; a batch starting at 10 names an
+    // identifier that is not in it.
+    let wire = AwsWire::start(|r: &Request| {
+        let records = r.json().as_array().cloned().unwrap_or_default();
+        let mut failures: Vec<Value> = records
+            .iter()
+            .filter(|rec| rec["value"]["n"].as_u64().unwrap() % 2 == 0)
+            .map(|rec| json!({"itemIdentifier": rec["messageId"]}))
+            .collect();
+        if records[0]["value"]["n"] == 10 {
+            failures.push(json!({"itemIdentifier": "not-in-this-batch"}));
+        }
+        Reply::ok(json!({"batchItemFailures": failures}).to_string())
+    })
+    .await;
+    let mut h = start(mapped(&wire, "batchItemFailures"));
+    for n in [1, 2, 3] {
+        h.send(numbered(n)).await.unwrap();
+    }
+    let first = h.out(WAIT).await.expect("1 succeeded");
+    let failed = h.error(WAIT).await.expect("2 was listed");
+    let third = h.out(WAIT).await.expect("3 succeeded");
+    assert_eq!(
+        (
+            first.properties["seq"].clone(),
+            third.properties["seq"].clone()
+        ),
+        (json!(1), json!(3))
+    );
+    let rec = body(&failed);
+    assert_eq!(failed.properties["seq"], 2);
+    assert_eq!(rec["error"]["type"], "requestProcessing");
+    assert_eq!(rec["error"]["code"], "BatchItemFailure");
+    assert_eq!(rec["error"]["retryable"], false);
+    assert_eq!(rec["requestContext"]["batchIndex"], 1);
+    assert_eq!(rec["requestContext"]["approximateInvokeCount"], 1);
+    let listed = &wire.requests()[0].json()[1]["messageId"];
+    assert_eq!(
+        rec["responsePayload"],
+        json!({"batchItemFailures": [{"itemIdentifier": listed}]})
+    );
+    assert_eq!(
+        *listed, rec["inputMessage"]["id"],
+        "the itemIdentifier is the message's id"
+    );
+
+    for n in [10, 11, 12] {
+        h.send(numbered(n)).await.unwrap();
+    }
+    for n in [10u64, 11, 12] {
+        let err = h
+            .error(WAIT)
+            .await
+            .expect("an unknown identifier fails the batch");
+        assert_eq!(err.properties["seq"], n);
+        let rec = body(&err);
+        assert_eq!(rec["error"]["code"], "InvalidBatchItemFailures");
+        let message = rec["error"]["message"].as_str().unwrap();
+        assert!(message.contains("not in this batch"), "{message}");
+        assert!(!message.contains("not-in-this-batch"), "{message}");
+    }
+    let rest = h.stop(WAIT).await;
+    assert_eq!(
+        (
+            rest.status.received,
+            rest.status.emitted,
+            rest.status.errors
+        ),
+        (6, 2, 4),
+        "conservation"
+    );
+}

@@ -265,6 +265,10 @@ fn examples_mean_what_they_say() {
         configs[7].forward_properties,
         ["orderId", "tenant.*", "x-*"]
     );
+    assert_eq!(
+        configs[8].batch.response_mapping,
+        lambdaflow::components::lambda::config::ResponseMapping::BatchItemFailures
+    );
 }
 
 #[test]
@@ -361,6 +365,16 @@ fn configuration_errors_name_the_node_and_the_field() {
         (
             json!({"functionName": "f", "asyncInvoke": true, "forwardProperties": ["a"]}),
             "/config/forwardProperties",
+        ),
+        (
+            json!({"functionName": "f", "payloadFormat": "v2",
+                   "batch": {"responseMapping": "everything"}}),
+            "/config/batch/responseMapping",
+        ),
+        (
+            json!({"functionName": "f", "payloadFormat": "v2", "metadataFields": ["properties"],
+                   "batch": {"responseMapping": "batchItemFailures"}}),
+            "/config/batch/responseMapping",
         ),
         // mergeAt belongs to outputMode merge.
         (

@@ -159,6 +159,15 @@ impl Batcher {
     }
 }
 
+/// The message ids of a batch's valid records, in payload order (their `itemIdentifier`s).
+pub fn ids(entries: &[Entry]) -> Vec<&str> {
+    entries
+        .iter()
+        .filter(|e| e.record.is_ok())
+        .map(|e| e.message.id.as_str())
+        .collect()
+}
+
 /// The JSON array of a batch's valid records.
 pub fn payload(entries: &[Entry]) -> Bytes {
     let mut out = Vec::with_capacity(2 + entries.len() * 64);

@@ -316,6 +316,22 @@ pub struct BatchConfig {
     /// How long the first record of a batch waits for more, in milliseconds.
     #[serde(default = "default_max_wait_ms")]
     pub max_wait_ms: u64,
+    /// What each message of a successful batch gets from the batch's response.
+    #[serde(default)]
+    pub response_mapping: ResponseMapping,
+}
+
+/// How a V2 batch's response is shared among its messages (see `mapping.rs`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ResponseMapping {
+    /// Every message gets the whole response.
+    #[default]
+    Whole,
+    /// The response is an array as long as the batch; message i gets element i.
+    PerRecord,
+    /// `{"batchItemFailures":[{"itemIdentifier":"<messageId>"}]}`: listed messages fail.
+    BatchItemFailures,
 }
 
 impl Default for BatchConfig {
@@ -324,6 +340,7 @@ impl Default for BatchConfig {
             max_records: default_max_records(),
             max_bytes: default_max_bytes(),
             max_wait_ms: default_max_wait_ms(),
+            response_mapping: ResponseMapping::default(),
         }
     }
 }
@@ -460,6 +477,7 @@ impl LambdaConfig {
             ));
         }
         self.check_forward(node)?;
+        self.check_mapping(node)?;
         if let Err(why) = super::merge::tokens(&self.merge_at) {
             return Err(err("/mergeAt", why.into()));
         }
@@ -498,6 +516,33 @@ impl LambdaConfig {
             return Err(err(
                 "/forwardProperties".into(),
                 "a v2 batch is one call for many messages; each record carries its message's                  properties with metadataFields 'properties'",
+            ));
+        }
+        Ok(())
+    }
+
+    /// `batch.responseMapping` other than `whole` needs a response, and `batchItemFailures`
+    /// needs the records' `messageId`.
+    fn check_mapping(&self, node: &str) -> Result<(), RuntimeError> {
+        let err = |message: &str| RuntimeError::Config {
+            node: node.to_owned(),
+            pointer: "/batch/responseMapping".to_owned(),
+            message: message.to_owned(),
+        };
+        let mapping = self.batch.response_mapping;
+        if self.payload_format != PayloadFormat::V2 || mapping == ResponseMapping::Whole {
+            return Ok(());
+        }
+        if self.effective_invocation_type() != InvocationKind::RequestResponse {
+            return Err(err(
+                "perRecord and batchItemFailures share out a response; only RequestResponse                  calls have one",
+            ));
+        }
+        if mapping == ResponseMapping::BatchItemFailures
+            && !self.metadata_fields.contains(&MetadataField::MessageId)
+        {
+            return Err(err(
+                "batchItemFailures names records by messageId: add messageId to metadataFields",
             ));
         }
         Ok(())
@@ -723,6 +768,26 @@ mod tests {
                 RuntimeError::Config { pointer: p, .. } => assert_eq!(p, pointer),
                 other => panic!("{other:?}"),
             }
+        }
+    }
+
+    #[test]
+    fn response_mappings_need_a_response_and_batch_item_failures_the_message_id() {
+        let v2 = |extra: Value| {
+            let mut v = json!({"functionName": "f", "payloadFormat": "v2"});
+            v.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            parse(v).check("n")
+        };
+        assert!(v2(json!({"batch": {"responseMapping": "perRecord"}})).is_ok());
+        assert!(v2(json!({"batch": {"responseMapping": "batchItemFailures"}})).is_ok());
+        for extra in [
+            json!({"batch": {"responseMapping": "perRecord"}, "asyncInvoke": true}),
+            json!({"batch": {"responseMapping": "batchItemFailures"}, "metadataFields": ["properties"]}),
+        ] {
+            let e = v2(extra).unwrap_err().to_string();
+            assert!(e.contains("/batch/responseMapping"), "{e}");
         }
     }
 

@@ -23,6 +23,7 @@ pub mod control;
 pub mod error;
 pub mod forward;
 pub mod invoke;
+pub mod mapping;
 pub mod merge;
 pub mod payload;
 pub mod table;
@@ -309,6 +310,15 @@ async fn batch_outcomes(shared: &Shared, entries: Vec<Entry>, busy: Busy) -> Vec
             busy,
         )
         .await;
+    // What each record gets from the response (`batch.responseMapping`), by its message id.
+    let shares = match &result {
+        Ok(ok) => mapping::shares(
+            shared.config.batch.response_mapping,
+            ok,
+            &batch::ids(&entries),
+        ),
+        Err(_) => Vec::new(),
+    };
     let mut index = 0;
     entries
         .into_iter()
@@ -324,18 +334,27 @@ async fn batch_outcomes(shared: &Shared, entries: Vec<Entry>, busy: Busy) -> Vec
             };
             index += 1;
             let outcome = match &result {
-                Ok(ok) => out_message(&entry.message, ok, &shared.config, record, Some(&position))
+                Ok(ok) => mapping::success(ok, &shares[position.index])
+                    .and_then(|mine| {
+                        out_message(
+                            &entry.message,
+                            &mine,
+                            &shared.config,
+                            record,
+                            Some(&position),
+                        )
+                    })
                     .map_err(|f| invoker.after_call(f, ok.attempts)),
-                Err(fin) => {
-                    let mut fin = fin.clone();
-                    fin.failure = fin
-                        .failure
-                        .with_request_context("batchId", position.batch_id.clone())
-                        .with_request_context("batchSize", position.size)
-                        .with_request_context("batchIndex", position.index);
-                    Err(fin)
-                }
+                Err(fin) => Err(fin.clone()),
             };
+            let outcome = outcome.map_err(|mut fin| {
+                fin.failure = fin
+                    .failure
+                    .with_request_context("batchId", position.batch_id.clone())
+                    .with_request_context("batchSize", position.size)
+                    .with_request_context("batchIndex", position.index);
+                fin
+            });
             (entry.message, outcome)
         })
         .collect()
