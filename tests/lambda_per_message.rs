@@ -365,3 +365,199 @@ async fn batch_item_failures_send_listed_messages_to_error_and_the_rest_out() {
         "conservation"
     );
 }
+
+/// An endpoint answering `{"function": <name called>}`, and 404 for the function `missing`.
+async fn naming() -> AwsWire {
+    AwsWire::start(|r: &Request| {
+        if r.function == "missing" {
+            return Reply::service_error(404, "ResourceNotFoundException", "Function not found");
+        }
+        Reply::ok(json!({"function": r.function, "query": r.query}).to_string())
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_allow_overrides_a_message_chooses_function_and_qualifier() {
+    let wire = naming().await;
+    let mut h = start(connector(&config(
+        &wire.url(),
+        json!({"qualifier": "PROD", "allowOverrides": true, "maxConcurrency": 1,
+               "errorHandling": {"requestProcessing": {"retry": {"enabled": false}}}}),
+    )));
+    h.send(Message::new("{}").with_property("seq", 0))
+        .await
+        .unwrap();
+    h.send(
+        Message::new("{}")
+            .with_property("seq", 1)
+            .with_property("lambda.functionName", "world")
+            .with_property("lambda.qualifier", "BETA"),
+    )
+    .await
+    .unwrap();
+    h.send(
+        Message::new("{}")
+            .with_property("seq", 2)
+            .with_property("lambda.functionName", "world"),
+    )
+    .await
+    .unwrap();
+    h.send(
+        Message::new("{}")
+            .with_property("seq", 3)
+            .with_property("lambda.functionName", "has spaces secret"),
+    )
+    .await
+    .unwrap();
+    h.send(
+        Message::new("{}")
+            .with_property("seq", 4)
+            .with_property("lambda.functionName", "missing")
+            .with_property("lambda.qualifier", "7"),
+    )
+    .await
+    .unwrap();
+    let node = h.out(WAIT).await.expect("the node's function");
+    let beta = h.out(WAIT).await.expect("world:BETA");
+    let bare = h.out(WAIT).await.expect("world, unqualified");
+    assert_eq!(
+        body(&node),
+        json!({"function": "hello", "query": "Qualifier=PROD"})
+    );
+    assert_eq!(
+        body(&beta),
+        json!({"function": "world", "query": "Qualifier=BETA"})
+    );
+    assert_eq!(
+        body(&bare),
+        json!({"function": "world", "query": ""}),
+        "the node's qualifier belongs to the node's function"
+    );
+    assert_eq!(beta.properties["lambda.functionName"], "world");
+    assert_eq!(beta.properties["lambda.qualifier"], "BETA");
+    assert_eq!(node.properties["lambda.qualifier"], "PROD");
+
+    let refused = h.error(WAIT).await.expect("an invalid override");
+    let rec = body(&refused);
+    assert_eq!(refused.properties["seq"], 3);
+    assert_eq!(rec["error"]["type"], "invalidRequest");
+    assert_eq!(rec["error"]["code"], "InvalidOverride");
+    assert_eq!(rec["requestContext"]["approximateInvokeCount"], 0);
+    let message = rec["error"]["message"].as_str().unwrap();
+    assert!(message.contains("lambda.functionName"), "{message}");
+    assert!(!message.contains("secret"), "no value is echoed: {message}");
+
+    let failed = h.error(WAIT).await.expect("the routed call failed");
+    let rec = body(&failed);
+    assert_eq!(rec["error"]["code"], "ResourceNotFoundException");
+    assert_eq!(
+        (
+            rec["requestContext"]["functionName"].clone(),
+            rec["requestContext"]["qualifier"].clone()
+        ),
+        (json!("missing"), json!("7")),
+        "the record shows the function the message chose"
+    );
+    assert_eq!(wire.count(), 4, "the refused message was never sent");
+    h.stop(WAIT).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overrides_are_ignored_unless_allowed() {
+    let wire = naming().await;
+    let mut h = start(connector(&config(&wire.url(), json!({}))));
+    h.send(Message::new("{}").with_property("lambda.functionName", "world"))
+        .await
+        .unwrap();
+    let out = h.out(WAIT).await.unwrap();
+    assert_eq!(body(&out)["function"], "hello");
+    h.stop(WAIT).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenant_id_and_durable_execution_name_reach_lambda() {
+    let wire = naming().await;
+    let mut h = start(connector(&config(
+        &wire.url(),
+        json!({"tenantId": "shared", "tenantIdProperty": "tenant",
+               "durableExecutionNameProperty": "orderId", "maxConcurrency": 1}),
+    )));
+    h.send(
+        Message::new(r#"{"n":0}"#)
+            .with_property("tenant", "blue")
+            .with_property("orderId", 42),
+    )
+    .await
+    .unwrap();
+    h.send(Message::new(r#"{"n":1}"#)).await.unwrap();
+    h.send(
+        Message::new(r#"{"n":2}"#)
+            .with_property("tenant", "blue!")
+            .with_property("seq", 2),
+    )
+    .await
+    .unwrap();
+    h.out(WAIT).await.expect("tenant blue, execution 42");
+    h.out(WAIT).await.expect("the fixed tenant");
+    let err = h.error(WAIT).await.expect("a tenant id Lambda refuses");
+    let rec = body(&err);
+    assert_eq!(rec["error"]["code"], "InvalidTenantId");
+    assert!(rec["error"]["message"].as_str().unwrap().contains("tenant"));
+    assert!(!rec["error"]["message"].as_str().unwrap().contains("blue!"));
+    let requests = wire.requests();
+    assert_eq!(requests.len(), 2);
+    let header = |r: &Request, name: &str| r.headers.get(name).cloned();
+    assert_eq!(
+        header(&requests[0], "x-amz-tenant-id").as_deref(),
+        Some("blue")
+    );
+    assert_eq!(
+        header(&requests[0], "x-amz-durable-execution-name").as_deref(),
+        Some("42")
+    );
+    assert_eq!(
+        header(&requests[1], "x-amz-tenant-id").as_deref(),
+        Some("shared")
+    );
+    assert_eq!(header(&requests[1], "x-amz-durable-execution-name"), None);
+    h.stop(WAIT).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn v2_batches_hold_messages_for_one_function() {
+    let wire = AwsWire::start(|r: &Request| {
+        let records = r.json().as_array().map(Vec::len).unwrap_or(0);
+        Reply::ok(json!({"function": r.function, "records": records}).to_string())
+    })
+    .await;
+    let h = start(connector(&config(
+        &wire.url(),
+        json!({"payloadFormat": "v2", "allowOverrides": true, "metadataFields": [],
+               "batch": {"maxRecords": 10, "maxWaitMs": 600000}}),
+    )));
+    let routes = [None, None, Some("other"), Some("other"), None];
+    for (n, route) in routes.iter().enumerate() {
+        let mut m = numbered(n as u64);
+        if let Some(f) = route {
+            m = m.with_property("lambda.functionName", *f);
+        }
+        h.send(m).await.unwrap();
+    }
+    let rest = h.stop(WAIT).await;
+    let outs: Vec<Value> = rest.out.iter().map(body).collect();
+    assert_eq!(
+        outs,
+        vec![
+            json!({"function": "hello", "records": 2}),
+            json!({"function": "hello", "records": 2}),
+            json!({"function": "other", "records": 2}),
+            json!({"function": "other", "records": 2}),
+            json!({"function": "hello", "records": 1}),
+        ],
+        "consecutive messages for one function share a batch, in input order"
+    );
+    let called: Vec<String> = wire.requests().iter().map(|r| r.function.clone()).collect();
+    assert_eq!(called.len(), 3);
+    assert_eq!(rest.out[2].properties["lambda.functionName"], "other");
+}

@@ -269,6 +269,13 @@ fn examples_mean_what_they_say() {
         configs[8].batch.response_mapping,
         lambdaflow::components::lambda::config::ResponseMapping::BatchItemFailures
     );
+    assert!(configs[9].allow_overrides);
+    assert_eq!(configs[9].tenant_id.as_deref(), Some("shared"));
+    assert_eq!(configs[9].tenant_id_property.as_deref(), Some("tenant"));
+    assert_eq!(
+        configs[9].durable_execution_name_property.as_deref(),
+        Some("orderId")
+    );
 }
 
 #[test]
@@ -344,9 +351,24 @@ fn configuration_errors_name_the_node_and_the_field() {
             json!({"functionName": "f", "clientContext": {"custom": {"k": "x".repeat(3000)}}}),
             "/config/clientContext",
         ),
+        // tenantId is a property now (issue 14): a value Lambda refuses names it.
         (
-            json!({"functionName": "f", "tenantId": "x"}),
+            json!({"functionName": "f", "tenantId": "not valid!"}),
             "/config/tenantId",
+        ),
+        (
+            json!({"functionName": "f", "tenantIdProperty": ""}),
+            "/config/tenantIdProperty",
+        ),
+        // A v2 batch is one execution for many messages.
+        (
+            json!({"functionName": "f", "payloadFormat": "v2",
+                   "durableExecutionNameProperty": "orderId"}),
+            "/config/durableExecutionNameProperty",
+        ),
+        (
+            json!({"functionName": "f", "allowOverrides": "yes"}),
+            "/config/allowOverrides",
         ),
         (
             json!({"functionName": "f", "outputMode": "merge", "mergeAt": "lambda"}),

@@ -60,6 +60,22 @@ pub struct LambdaConfig {
     /// and `payloadFormat: message` only.
     #[serde(default)]
     pub forward_properties: Vec<String>,
+    /// Let each message choose the function and qualifier with its `lambda.functionName` and
+    /// `lambda.qualifier` properties (validated like `functionName` and `qualifier`).
+    #[serde(default)]
+    pub allow_overrides: bool,
+    /// Tenant id sent with every call (`X-Amz-Tenant-Id`), for functions in tenant-isolation
+    /// mode; a message's `tenantIdProperty` wins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+    /// The message property whose value is the call's tenant id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id_property: Option<String>,
+    /// The message property whose value names the durable execution the call starts
+    /// (`X-Amz-Durable-Execution-Name`), making the start idempotent. `payloadFormat: message`
+    /// only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub durable_execution_name_property: Option<String>,
     /// `message`: each message's body is one invocation's payload. `v2`: messages are batched
     /// into a JSON array of Pulsar V2 records `{<metadata>…, "value": <body>}`.
     #[serde(default)]
@@ -179,6 +195,10 @@ impl Default for LambdaConfig {
             log_tail: false,
             client_context: None,
             forward_properties: Vec::new(),
+            allow_overrides: false,
+            tenant_id: None,
+            tenant_id_property: None,
+            durable_execution_name_property: None,
             payload_format: PayloadFormat::default(),
             metadata_fields: default_metadata_fields(),
             batch: BatchConfig::default(),
@@ -478,12 +498,11 @@ impl LambdaConfig {
         }
         self.check_forward(node)?;
         self.check_mapping(node)?;
+        self.check_routing(node)?;
         if let Err(why) = super::merge::tokens(&self.merge_at) {
             return Err(err("/mergeAt", why.into()));
         }
-        if let (Some(q), Some((_, alias))) = (self.qualifier(), self.name_qualifier())
-            && q != alias
-        {
+        if self.qualifier_clashes() {
             return Err(err(
                 "/qualifier",
                 "functionName already names a different qualifier; they must agree".into(),
@@ -519,6 +538,49 @@ impl LambdaConfig {
             ));
         }
         Ok(())
+    }
+
+    /// Routing settings Lambda would refuse, or that cannot apply.
+    fn check_routing(&self, node: &str) -> Result<(), RuntimeError> {
+        let err = |pointer: &str, message: &str| RuntimeError::Config {
+            node: node.to_owned(),
+            pointer: pointer.to_owned(),
+            message: message.to_owned(),
+        };
+        if let Some(tenant) = &self.tenant_id
+            && !super::route::valid_tenant_id(tenant)
+        {
+            return Err(err(
+                "/tenantId",
+                "not a tenant id Lambda accepts (1 to 256 letters, digits, spaces and ._:/=+-@)",
+            ));
+        }
+        for (pointer, name) in [
+            ("/tenantIdProperty", &self.tenant_id_property),
+            (
+                "/durableExecutionNameProperty",
+                &self.durable_execution_name_property,
+            ),
+        ] {
+            if name.as_deref().is_some_and(|n| n.trim().is_empty()) {
+                return Err(err(pointer, "name a message property, or leave it out"));
+            }
+        }
+        if self.durable_execution_name_property.is_some()
+            && self.payload_format == PayloadFormat::V2
+        {
+            return Err(err(
+                "/durableExecutionNameProperty",
+                "a v2 batch is one execution for many messages; name executions with \
+                 payloadFormat message",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether `qualifier` names a different qualifier than the alias in `functionName`.
+    pub fn qualifier_clashes(&self) -> bool {
+        matches!((self.qualifier(), self.name_qualifier()), (Some(q), Some((_, alias))) if q != alias)
     }
 
     /// `batch.responseMapping` other than `whole` needs a response, and `batchItemFailures`

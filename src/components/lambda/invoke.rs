@@ -82,6 +82,10 @@ pub struct Invoker {
     /// The function's qualified ARN, when known.
     function_arn: Option<String>,
     retry_timeouts: bool,
+    /// `X-Amz-Tenant-Id`, when set.
+    tenant_id: Option<String>,
+    /// `X-Amz-Durable-Execution-Name`, when set.
+    durable_execution_name: Option<String>,
 }
 
 impl Invoker {
@@ -98,6 +102,8 @@ impl Invoker {
             reported_qualifier: config.resolved_qualifier().map(str::to_owned),
             function_arn: config.qualified_arn(),
             retry_timeouts: config.connection.retry_timeouts,
+            tenant_id: config.tenant_id.clone(),
+            durable_execution_name: None,
         }
     }
 
@@ -110,11 +116,21 @@ impl Invoker {
         if call.client_context.is_some() {
             routed.client_context = call.client_context;
         }
+        if let Some(target) = call.route.target {
+            routed.function_name = target.function_name;
+            routed.qualifier = target.qualifier;
+            routed.reported_qualifier = target.reported_qualifier;
+            routed.function_arn = target.function_arn;
+        }
+        if call.route.tenant_id.is_some() {
+            routed.tenant_id = call.route.tenant_id;
+        }
+        routed.durable_execution_name = call.route.durable_execution_name;
         Cow::Owned(routed)
     }
 
-    /// Adds the function's context (`functionName`, `qualifier`, `invocationType`) to a
-    /// failure's `requestContext`.
+    /// Adds the function's context (`functionName`, `qualifier`, `invocationType`, and
+    /// `tenantId` / `durableExecutionName` when sent) to a failure's `requestContext`.
     pub fn with_context(&self, mut failure: Failure) -> Failure {
         failure = failure
             .with_request_context("functionName", self.function_name.clone())
@@ -124,6 +140,12 @@ impl Invoker {
         }
         if let Some(arn) = &self.function_arn {
             failure = failure.with_request_context("functionArn", arn.clone());
+        }
+        if let Some(tenant) = &self.tenant_id {
+            failure = failure.with_request_context("tenantId", tenant.clone());
+        }
+        if let Some(name) = &self.durable_execution_name {
+            failure = failure.with_request_context("durableExecutionName", name.clone());
         }
         failure
     }
@@ -195,6 +217,8 @@ impl Invoker {
             .function_name(&self.function_name)
             .set_qualifier(self.qualifier.clone())
             .set_invocation_type(kind)
+            .set_tenant_id(self.tenant_id.clone())
+            .set_durable_execution_name(self.durable_execution_name.clone())
             .payload(Blob::new(payload.to_vec()));
         if self.kind == InvocationKind::RequestResponse {
             if self.log_tail {

@@ -26,6 +26,7 @@ pub mod invoke;
 pub mod mapping;
 pub mod merge;
 pub mod payload;
+pub mod route;
 pub mod table;
 
 use std::collections::BTreeMap;
@@ -299,6 +300,7 @@ async fn batch_outcomes(shared: &Shared, entries: Vec<Entry>, busy: Busy) -> Vec
             })
             .collect();
     }
+    let invoker = &invoker.with_call(batch::call(&entries));
     let batch_id = crate::message::new_id();
     let payload = batch::payload(&entries);
     let result = invoker
