@@ -490,3 +490,87 @@ fn the_registry_lists_the_connector_with_its_ports() {
         "the shared error-handling schema is bundled"
     );
 }
+
+#[test]
+fn every_property_is_in_exactly_one_group_of_the_sheet() {
+    let c = lambda();
+    let groups = c.ui_schema["ui:options"]["groups"].as_array().unwrap();
+    for name in properties(&c.schema, &c.schema).keys() {
+        let homes = groups
+            .iter()
+            .filter(|g| {
+                g["fields"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|f| f.as_str() == Some(name.as_str()))
+            })
+            .count();
+        assert_eq!(homes, 1, "{name} is in {homes} groups of ui:options");
+    }
+}
+
+/// The README's LambdaConnector section (up to the next top-level section).
+fn readme_section() -> &'static str {
+    let readme = include_str!("../README.md");
+    let from = readme
+        .find("## LambdaConnector (`lambda`)")
+        .expect("section");
+    let to = readme[from..]
+        .find("\n## Error handling")
+        .expect("next section")
+        + from;
+    &readme[from..to]
+}
+
+#[test]
+fn the_readme_documents_every_property_with_its_default() {
+    let c = lambda();
+    let section = readme_section();
+    // The table row of a property: "| `name` | default | meaning |".
+    let row = |name: &str| {
+        section
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{name}` |")))
+            .map(str::to_owned)
+    };
+    let mut problems = Vec::new();
+    let mut check = |name: String, prop: &Value| {
+        let Some(line) = row(&name) else {
+            problems.push(format!("{name}: no row in the README's property tables"));
+            return;
+        };
+        let shown: String = line
+            .split('|')
+            .nth(2)
+            .unwrap_or_default()
+            .chars()
+            .filter(|ch| !ch.is_whitespace() && *ch != '`')
+            .collect();
+        let expected = match prop.get("default") {
+            None | Some(Value::Object(_)) => return,
+            Some(Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+        };
+        if shown != expected {
+            problems.push(format!("{name}: README default {shown}, schema {expected}"));
+        }
+    };
+    for (name, prop) in properties(&c.schema, &c.schema) {
+        match name.as_str() {
+            "errorHandling" => {}
+            "connection" => {
+                for (key, sub) in properties(&c.schema, &prop) {
+                    check(key, &sub);
+                }
+            }
+            "batch" | "requestSizeLimits" => {
+                for (key, sub) in properties(&c.schema, &prop) {
+                    check(format!("{name}.{key}"), &sub);
+                }
+            }
+            _ => check(name, &prop),
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
