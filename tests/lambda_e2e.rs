@@ -1,6 +1,7 @@
 //! End to end through the `lambdaflow run` binary: the demo flows and the LambdaConnector
 //! against real emulators started on free ports — the demo functions under `cargo lambda watch`
-//! (sync hello, fail reaching the error port, slow with concurrency) and `moto_server` as the
+//! (sync hello, fail reaching the error port, slow with concurrency, merge output with routing
+//! per message, per-record batch results from echo) and `moto_server` as the
 //! Lambda control plane (Event 202, DryRun 204, an alias qualifier, ListFunctions, a role
 //! assumed through STS, the region from the environment or missing).
 //!
@@ -209,6 +210,72 @@ fn slow_function_calls_run_concurrently_up_to_max_concurrency() {
         .map(|m| m.properties["i"].as_i64().unwrap())
         .collect();
     assert_eq!(order, vec![0, 1, 2, 3], "preserveOrder keeps input order");
+}
+
+#[test]
+fn enrichment_merges_the_response_of_the_function_each_message_chooses() {
+    // Issue 14 under the real Lambda runtime: outputMode merge keeps each input and adds the
+    // response at mergeAt; with allowOverrides a message's lambda.functionName picks the
+    // demo function (echo by default, hello for the second message).
+    let emulator = LambdaEmulator::shared();
+    let dir = tempfile::tempdir().unwrap();
+    let flow = write_flow(
+        dir.path(),
+        json!([
+            {"body": r#"{"name":"World"}"#, "properties": {"orderId": 1}},
+            {"body": r#"{"name":"Ada"}"#, "properties": {"orderId": 2, "lambda.functionName": "hello"}}
+        ]),
+        json!({"functionName": "echo", "allowOverrides": true, "outputMode": "merge",
+               "mergeAt": "/enriched/by", "connection": {"region": "us-east-1"}}),
+    );
+    let env = emulator_env(&emulator.endpoint());
+    let run = run_flow(&flow, &borrow(&env));
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    assert_eq!(
+        run.bodies(),
+        vec![
+            json!({"name": "World", "enriched": {"by": {"name": "World"}}}),
+            json!({"name": "Ada", "enriched": {"by": {"greeting": "Hello, Ada!"}}}),
+        ]
+    );
+    let called: Vec<&Value> = run
+        .messages
+        .iter()
+        .map(|m| &m.properties["lambda.functionName"])
+        .collect();
+    assert_eq!(called, [&json!("echo"), &json!("hello")]);
+}
+
+#[test]
+fn per_record_mapping_gives_each_message_its_own_record_back_from_echo() {
+    // echo returns the V2 array it got, one element per record: with perRecord each message
+    // gets its own record back.
+    let emulator = LambdaEmulator::shared();
+    let dir = tempfile::tempdir().unwrap();
+    let messages: Vec<Value> = (0..3)
+        .map(|i| json!({"body": json!({"n": i}).to_string(), "properties": {"i": i}}))
+        .collect();
+    let flow = write_flow(
+        dir.path(),
+        Value::Array(messages),
+        json!({"functionName": "echo", "payloadFormat": "v2", "metadataFields": ["properties"],
+               "batch": {"maxRecords": 3, "maxWaitMs": 600000, "responseMapping": "perRecord"},
+               "connection": {"region": "us-east-1"}}),
+    );
+    let env = emulator_env(&emulator.endpoint());
+    let run = run_flow(&flow, &borrow(&env));
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    assert_eq!(
+        run.bodies(),
+        (0..3)
+            .map(|i| json!({"properties": {"i": i}, "value": {"n": i}}))
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        run.messages
+            .iter()
+            .all(|m| m.properties["lambda.batchSize"] == 3)
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

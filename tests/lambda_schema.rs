@@ -260,6 +260,23 @@ fn examples_mean_what_they_say() {
         5
     );
     assert!(configs[5].error_handling.connection.stop_service);
+    assert_eq!(configs[6].output_mode, OutputMode::Merge);
+    assert_eq!(configs[6].merge_at, "/enrichment/price");
+    assert_eq!(
+        configs[7].forward_properties,
+        ["orderId", "tenant.*", "x-*"]
+    );
+    assert_eq!(
+        configs[8].batch.response_mapping,
+        lambdaflow::components::lambda::config::ResponseMapping::BatchItemFailures
+    );
+    assert!(configs[9].allow_overrides);
+    assert_eq!(configs[9].tenant_id.as_deref(), Some("shared"));
+    assert_eq!(configs[9].tenant_id_property.as_deref(), Some("tenant"));
+    assert_eq!(
+        configs[9].durable_execution_name_property.as_deref(),
+        Some("orderId")
+    );
 }
 
 #[test]
@@ -335,9 +352,57 @@ fn configuration_errors_name_the_node_and_the_field() {
             json!({"functionName": "f", "clientContext": {"custom": {"k": "x".repeat(3000)}}}),
             "/config/clientContext",
         ),
+        // tenantId is a property now (issue 14): a value Lambda refuses names it.
         (
-            json!({"functionName": "f", "tenantId": "x"}),
+            json!({"functionName": "f", "tenantId": "not valid!"}),
             "/config/tenantId",
+        ),
+        (
+            json!({"functionName": "f", "tenantIdProperty": ""}),
+            "/config/tenantIdProperty",
+        ),
+        // A v2 batch is one execution for many messages.
+        (
+            json!({"functionName": "f", "payloadFormat": "v2",
+                   "durableExecutionNameProperty": "orderId"}),
+            "/config/durableExecutionNameProperty",
+        ),
+        (
+            json!({"functionName": "f", "allowOverrides": "yes"}),
+            "/config/allowOverrides",
+        ),
+        (
+            json!({"functionName": "f", "outputMode": "merge", "mergeAt": "lambda"}),
+            "/config/mergeAt",
+        ),
+        (
+            json!({"functionName": "f", "forwardProperties": ["a*b"]}),
+            "/config/forwardProperties/0",
+        ),
+        // v2 records carry their properties themselves.
+        (
+            json!({"functionName": "f", "payloadFormat": "v2", "forwardProperties": ["a"]}),
+            "/config/forwardProperties",
+        ),
+        // Lambda drops the client context of asynchronous calls.
+        (
+            json!({"functionName": "f", "asyncInvoke": true, "forwardProperties": ["a"]}),
+            "/config/forwardProperties",
+        ),
+        (
+            json!({"functionName": "f", "payloadFormat": "v2",
+                   "batch": {"responseMapping": "everything"}}),
+            "/config/batch/responseMapping",
+        ),
+        (
+            json!({"functionName": "f", "payloadFormat": "v2", "metadataFields": ["properties"],
+                   "batch": {"responseMapping": "batchItemFailures"}}),
+            "/config/batch/responseMapping",
+        ),
+        // mergeAt belongs to outputMode merge.
+        (
+            json!({"functionName": "f", "mergeAt": "/lambda"}),
+            "/config/mergeAt",
         ),
     ];
     for (config, pointer) in cases {
@@ -426,4 +491,88 @@ fn the_registry_lists_the_connector_with_its_ports() {
         "#/$defs/errorHandling",
         "the shared error-handling schema is bundled"
     );
+}
+
+#[test]
+fn every_property_is_in_exactly_one_group_of_the_sheet() {
+    let c = lambda();
+    let groups = c.ui_schema["ui:options"]["groups"].as_array().unwrap();
+    for name in properties(&c.schema, &c.schema).keys() {
+        let homes = groups
+            .iter()
+            .filter(|g| {
+                g["fields"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|f| f.as_str() == Some(name.as_str()))
+            })
+            .count();
+        assert_eq!(homes, 1, "{name} is in {homes} groups of ui:options");
+    }
+}
+
+/// The README's LambdaConnector section (up to the next top-level section).
+fn readme_section() -> &'static str {
+    let readme = include_str!("../README.md");
+    let from = readme
+        .find("## LambdaConnector (`lambda`)")
+        .expect("section");
+    let to = readme[from..]
+        .find("\n## Error handling")
+        .expect("next section")
+        + from;
+    &readme[from..to]
+}
+
+#[test]
+fn the_readme_documents_every_property_with_its_default() {
+    let c = lambda();
+    let section = readme_section();
+    // The table row of a property: "| `name` | default | meaning |".
+    let row = |name: &str| {
+        section
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{name}` |")))
+            .map(str::to_owned)
+    };
+    let mut problems = Vec::new();
+    let mut check = |name: String, prop: &Value| {
+        let Some(line) = row(&name) else {
+            problems.push(format!("{name}: no row in the README's property tables"));
+            return;
+        };
+        let shown: String = line
+            .split('|')
+            .nth(2)
+            .unwrap_or_default()
+            .chars()
+            .filter(|ch| !ch.is_whitespace() && *ch != '`')
+            .collect();
+        let expected = match prop.get("default") {
+            None | Some(Value::Object(_)) => return,
+            Some(Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+        };
+        if shown != expected {
+            problems.push(format!("{name}: README default {shown}, schema {expected}"));
+        }
+    };
+    for (name, prop) in properties(&c.schema, &c.schema) {
+        match name.as_str() {
+            "errorHandling" => {}
+            "connection" => {
+                for (key, sub) in properties(&c.schema, &prop) {
+                    check(key, &sub);
+                }
+            }
+            "batch" | "requestSizeLimits" => {
+                for (key, sub) in properties(&c.schema, &prop) {
+                    check(format!("{name}.{key}"), &sub);
+                }
+            }
+            _ => check(name, &prop),
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

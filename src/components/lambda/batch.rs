@@ -7,9 +7,14 @@
 //!   split instead). A record that alone exceeds `batch.maxBytes` but not the request limit is
 //!   sent alone; one that alone exceeds the request limit fails as `RequestTooLarge`.
 //! - Time: a batch is sent `batch.maxWaitMs` after its first message arrived.
-//! - A message that cannot become a record (not JSON with `payloadIsJson`) stays in the batch as
-//!   a rejected entry, so outputs keep input order; it is routed to `error` when the batch
-//!   completes and is not part of the payload.
+//! - Route: a batch is one call, so its messages share a function, qualifier and tenant id
+//!   (`allowOverrides`, `tenantIdProperty`). A message routed elsewhere than the open batch is
+//!   held back and starts the next batch, like a record over the byte limit: batches follow the
+//!   input order, and interleaved routes make smaller batches.
+//! - A message that cannot become a record (not JSON with `payloadIsJson`, or a body
+//!   `outputMode: merge` cannot merge into) stays in the batch as a rejected entry, so outputs
+//!   keep input order; it is routed to `error` when the batch completes and is not part of the
+//!   payload.
 
 use std::time::Duration;
 
@@ -17,6 +22,7 @@ use bytes::Bytes;
 use serde_json::Value;
 use tokio::time::Instant;
 
+use super::call::{self, Call};
 use super::config::{LambdaConfig, MetadataField};
 use super::payload::{too_large, v2_record};
 use crate::message::Message;
@@ -29,6 +35,8 @@ pub struct Entry {
     pub message: Message,
     /// Its record and the record's JSON text, or the failure that keeps it out of the payload.
     pub record: Result<(Value, Bytes), Failure>,
+    /// Where its call goes, when the message chose (`None`: the node's settings).
+    pub call: Option<Call>,
 }
 
 /// Collects entries until a trigger fires.
@@ -40,13 +48,17 @@ pub struct Batcher {
     max_wait: Duration,
     fields: Vec<MetadataField>,
     payload_is_json: bool,
+    /// The node's settings, for the per-message checks (`outputMode: merge`).
+    config: LambdaConfig,
     invocation_type: &'static str,
     entries: Vec<Entry>,
     /// Bytes of the JSON array of the valid records so far (`[` and `]` included).
     bytes: usize,
     records: usize,
-    /// A record that did not fit; it starts the next batch.
+    /// A record that did not fit, or goes elsewhere; it starts the next batch.
     carry: Option<Entry>,
+    /// Where the open batch's call goes (its first record's).
+    route: Option<Call>,
     /// The current batch is full by bytes (a record bigger than `maxBytes` went in alone).
     full_by_bytes: bool,
     deadline: Option<Instant>,
@@ -66,11 +78,13 @@ impl Batcher {
             max_wait: Duration::from_millis(config.batch.max_wait_ms),
             fields: config.metadata_fields.clone(),
             payload_is_json: config.payload_is_json,
+            config: config.clone(),
             invocation_type: config.effective_invocation_type().as_str(),
             entries: Vec::new(),
             bytes: 2,
             records: 0,
             carry: None,
+            route: None,
             full_by_bytes: false,
             deadline: None,
         }
@@ -79,7 +93,11 @@ impl Batcher {
     /// Adds a message. Never blocks; check [`Batcher::is_full`] before adding more.
     pub fn push(&mut self, message: Message) {
         debug_assert!(!self.is_full(), "push into a full batch");
-        let record = v2_record(&message, &self.fields, self.payload_is_json).and_then(|v| {
+        let call = call::for_message(&self.config, &message);
+        let record = call.as_ref().map(|_| ()).map_err(Clone::clone);
+        let record = record.and_then(|()| self.config.check_merge(&message));
+        let record = record.and_then(|()| v2_record(&message, &self.fields, self.payload_is_json));
+        let record = record.and_then(|v| {
             let text = Bytes::from(v.to_string());
             if text.len() + 2 > self.request_limit {
                 Err(too_large(
@@ -91,10 +109,15 @@ impl Batcher {
                 Ok((v, text))
             }
         });
-        let entry = Entry { message, record };
+        let entry = Entry {
+            message,
+            record,
+            call: call.unwrap_or_default(),
+        };
         if let Ok((_, text)) = &entry.record {
             let grown = self.grown_by(text.len());
-            if grown > self.max_bytes && self.records > 0 {
+            // A record that does not fit, or goes elsewhere, starts the next batch.
+            if self.records > 0 && (grown > self.max_bytes || entry.call != self.route) {
                 self.carry = Some(entry);
                 return;
             }
@@ -111,6 +134,9 @@ impl Batcher {
 
     fn add(&mut self, entry: Entry) {
         if let Ok((_, text)) = &entry.record {
+            if self.records == 0 {
+                self.route = entry.call.clone();
+            }
             self.bytes = self.grown_by(text.len());
             self.records += 1;
         }
@@ -142,6 +168,7 @@ impl Batcher {
         self.records = 0;
         self.full_by_bytes = false;
         self.deadline = None;
+        self.route = None;
         if let Some(entry) = self.carry.take() {
             let len = entry.record.as_ref().map(|(_, t)| t.len()).unwrap_or(0);
             if self.grown_by(len) > self.max_bytes {
@@ -151,6 +178,23 @@ impl Batcher {
         }
         batch
     }
+}
+
+/// Where a batch's call goes: its records' shared route (`None`: the node's settings).
+pub fn call(entries: &[Entry]) -> Option<Call> {
+    entries
+        .iter()
+        .find(|e| e.record.is_ok())
+        .and_then(|e| e.call.clone())
+}
+
+/// The message ids of a batch's valid records, in payload order (their `itemIdentifier`s).
+pub fn ids(entries: &[Entry]) -> Vec<&str> {
+    entries
+        .iter()
+        .filter(|e| e.record.is_ok())
+        .map(|e| e.message.id.as_str())
+        .collect()
 }
 
 /// The JSON array of a batch's valid records.
@@ -263,6 +307,34 @@ mod tests {
         assert_eq!(
             serde_json::from_slice::<Value>(&payload(&batch)).unwrap(),
             json!([{"value": {"n": 1}}, {"value": {"n": 2}}])
+        );
+    }
+
+    #[test]
+    fn a_record_routed_elsewhere_starts_the_next_batch() {
+        let mut b = Batcher::new(&config(json!({"allowOverrides": true})));
+        let to = |n: usize, f: &str| msg(n).with_property("lambda.functionName", f);
+        b.push(msg(0));
+        b.push(msg(1));
+        assert!(!b.is_full());
+        b.push(to(2, "other"));
+        assert!(b.is_full(), "the route changed");
+        let first = b.take();
+        assert_eq!(first.len(), 2);
+        assert_eq!(call(&first), None, "the node's function");
+        b.push(to(3, "other"));
+        b.push(Message::new("not json").with_property("lambda.functionName", "third"));
+        assert!(!b.is_full(), "a refused record joins any batch");
+        let second = b.take();
+        assert_eq!(second.len(), 3);
+        let target = call(&second).unwrap().route.target.unwrap();
+        assert_eq!(target.function_name, "other");
+        let mut bad = Batcher::new(&config(json!({"allowOverrides": true})));
+        bad.push(msg(0).with_property("lambda.qualifier", "not a qualifier"));
+        let refused = bad.take();
+        assert_eq!(
+            refused[0].record.as_ref().unwrap_err().code,
+            "InvalidOverride"
         );
     }
 

@@ -54,6 +54,28 @@ pub struct LambdaConfig {
     /// base64-encoded, at most 3,583 bytes encoded. Synchronous calls only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_context: Option<Map<String, Value>>,
+    /// Message properties handed to the function in `clientContext.custom` (merged over
+    /// `clientContext`): exact names, or prefixes ending in `*` (`tenant.*`). Values are sent
+    /// as strings; over Lambda's 3,583-byte limit the message is refused. `RequestResponse`
+    /// and `payloadFormat: message` only.
+    #[serde(default)]
+    pub forward_properties: Vec<String>,
+    /// Let each message choose the function and qualifier with its `lambda.functionName` and
+    /// `lambda.qualifier` properties (validated like `functionName` and `qualifier`).
+    #[serde(default)]
+    pub allow_overrides: bool,
+    /// Tenant id sent with every call (`X-Amz-Tenant-Id`), for functions in tenant-isolation
+    /// mode; a message's `tenantIdProperty` wins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+    /// The message property whose value is the call's tenant id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id_property: Option<String>,
+    /// The message property whose value names the durable execution the call starts
+    /// (`X-Amz-Durable-Execution-Name`), making the start idempotent. `payloadFormat: message`
+    /// only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub durable_execution_name_property: Option<String>,
     /// `message`: each message's body is one invocation's payload. `v2`: messages are batched
     /// into a JSON array of Pulsar V2 records `{<metadata>…, "value": <body>}`.
     #[serde(default)]
@@ -72,9 +94,14 @@ pub struct LambdaConfig {
     #[serde(default = "yes")]
     pub preserve_order: bool,
     /// `payload`: the `out` body is the decoded response. `record`: it is a Lambda
-    /// Destinations-style success record with the request and response.
+    /// Destinations-style success record with the request and response. `merge`: the input
+    /// body with the response at `mergeAt`.
     #[serde(default)]
     pub output_mode: OutputMode,
+    /// With `outputMode: merge`, where the response goes inside the input body: a JSON
+    /// pointer (RFC 6901) below the root; missing objects along the path are created.
+    #[serde(default = "default_merge_at")]
+    pub merge_at: String,
     /// Largest request payloads, checked before any call.
     #[serde(default)]
     pub request_size_limits: RequestSizeLimits,
@@ -167,12 +194,18 @@ impl Default for LambdaConfig {
             response_charset: default_charset(),
             log_tail: false,
             client_context: None,
+            forward_properties: Vec::new(),
+            allow_overrides: false,
+            tenant_id: None,
+            tenant_id_property: None,
+            durable_execution_name_property: None,
             payload_format: PayloadFormat::default(),
             metadata_fields: default_metadata_fields(),
             batch: BatchConfig::default(),
             max_concurrency: default_max_concurrency(),
             preserve_order: true,
             output_mode: OutputMode::default(),
+            merge_at: default_merge_at(),
             request_size_limits: RequestSizeLimits::default(),
             error_handling: ErrorHandling::default(),
         }
@@ -286,6 +319,8 @@ pub enum OutputMode {
     Payload,
     /// A Destinations-style success record (request, response, context).
     Record,
+    /// The input body (JSON) with the response at `mergeAt`.
+    Merge,
 }
 
 /// V2 batching triggers.
@@ -301,6 +336,22 @@ pub struct BatchConfig {
     /// How long the first record of a batch waits for more, in milliseconds.
     #[serde(default = "default_max_wait_ms")]
     pub max_wait_ms: u64,
+    /// What each message of a successful batch gets from the batch's response.
+    #[serde(default)]
+    pub response_mapping: ResponseMapping,
+}
+
+/// How a V2 batch's response is shared among its messages (see `mapping.rs`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ResponseMapping {
+    /// Every message gets the whole response.
+    #[default]
+    Whole,
+    /// The response is an array as long as the batch; message i gets element i.
+    PerRecord,
+    /// `{"batchItemFailures":[{"itemIdentifier":"<messageId>"}]}`: listed messages fail.
+    BatchItemFailures,
 }
 
 impl Default for BatchConfig {
@@ -309,6 +360,7 @@ impl Default for BatchConfig {
             max_records: default_max_records(),
             max_bytes: default_max_bytes(),
             max_wait_ms: default_max_wait_ms(),
+            response_mapping: ResponseMapping::default(),
         }
     }
 }
@@ -346,6 +398,9 @@ fn default_metadata_fields() -> Vec<MetadataField> {
         MetadataField::Timestamp,
         MetadataField::Properties,
     ]
+}
+fn default_merge_at() -> String {
+    "/lambda".into()
 }
 fn default_max_concurrency() -> u32 {
     4
@@ -395,6 +450,18 @@ impl LambdaConfig {
         self.qualifier.as_deref().filter(|q| !q.is_empty())
     }
 
+    /// With `outputMode: merge`, whether `input`'s body can take the response at `mergeAt`
+    /// (checked before the call, so the function never runs for an output that cannot be made).
+    pub fn check_merge(
+        &self,
+        input: &crate::message::Message,
+    ) -> Result<(), crate::runtime::Failure> {
+        match self.output_mode {
+            OutputMode::Merge => super::merge::check(input, &self.merge_at),
+            OutputMode::Payload | OutputMode::Record => Ok(()),
+        }
+    }
+
     /// The client context, base64-encoded as the header wants it.
     pub fn encoded_client_context(&self) -> Option<String> {
         self.client_context
@@ -429,12 +496,115 @@ impl LambdaConfig {
                 ),
             ));
         }
-        if let (Some(q), Some((_, alias))) = (self.qualifier(), self.name_qualifier())
-            && q != alias
-        {
+        self.check_forward(node)?;
+        self.check_mapping(node)?;
+        self.check_routing(node)?;
+        if let Err(why) = super::merge::tokens(&self.merge_at) {
+            return Err(err("/mergeAt", why.into()));
+        }
+        if self.qualifier_clashes() {
             return Err(err(
                 "/qualifier",
                 "functionName already names a different qualifier; they must agree".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// `forwardProperties`: usable entries, and only where the function sees a client context.
+    fn check_forward(&self, node: &str) -> Result<(), RuntimeError> {
+        let err = |pointer: String, message: &str| RuntimeError::Config {
+            node: node.to_owned(),
+            pointer,
+            message: message.to_owned(),
+        };
+        for (i, entry) in self.forward_properties.iter().enumerate() {
+            super::forward::check_entry(entry)
+                .map_err(|why| err(format!("/forwardProperties/{i}"), why))?;
+        }
+        if self.forward_properties.is_empty() {
+            return Ok(());
+        }
+        if self.effective_invocation_type() != InvocationKind::RequestResponse {
+            return Err(err(
+                "/forwardProperties".into(),
+                "Lambda hands the client context to the function on RequestResponse calls                  only; forwarded properties would never arrive",
+            ));
+        }
+        if self.payload_format == PayloadFormat::V2 {
+            return Err(err(
+                "/forwardProperties".into(),
+                "a v2 batch is one call for many messages; each record carries its message's                  properties with metadataFields 'properties'",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Routing settings Lambda would refuse, or that cannot apply.
+    fn check_routing(&self, node: &str) -> Result<(), RuntimeError> {
+        let err = |pointer: &str, message: &str| RuntimeError::Config {
+            node: node.to_owned(),
+            pointer: pointer.to_owned(),
+            message: message.to_owned(),
+        };
+        if let Some(tenant) = &self.tenant_id
+            && !super::route::valid_tenant_id(tenant)
+        {
+            return Err(err(
+                "/tenantId",
+                "not a tenant id Lambda accepts (1 to 256 letters, digits, spaces and ._:/=+-@)",
+            ));
+        }
+        for (pointer, name) in [
+            ("/tenantIdProperty", &self.tenant_id_property),
+            (
+                "/durableExecutionNameProperty",
+                &self.durable_execution_name_property,
+            ),
+        ] {
+            if name.as_deref().is_some_and(|n| n.trim().is_empty()) {
+                return Err(err(pointer, "name a message property, or leave it out"));
+            }
+        }
+        if self.durable_execution_name_property.is_some()
+            && self.payload_format == PayloadFormat::V2
+        {
+            return Err(err(
+                "/durableExecutionNameProperty",
+                "a v2 batch is one execution for many messages; name executions with \
+                 payloadFormat message",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether `qualifier` names a different qualifier than the alias in `functionName`.
+    pub fn qualifier_clashes(&self) -> bool {
+        matches!((self.qualifier(), self.name_qualifier()), (Some(q), Some((_, alias))) if q != alias)
+    }
+
+    /// `batch.responseMapping` other than `whole` needs a response, and `batchItemFailures`
+    /// needs the records' `messageId`.
+    fn check_mapping(&self, node: &str) -> Result<(), RuntimeError> {
+        let err = |message: &str| RuntimeError::Config {
+            node: node.to_owned(),
+            pointer: "/batch/responseMapping".to_owned(),
+            message: message.to_owned(),
+        };
+        let mapping = self.batch.response_mapping;
+        if self.payload_format != PayloadFormat::V2 || mapping == ResponseMapping::Whole {
+            return Ok(());
+        }
+        if self.effective_invocation_type() != InvocationKind::RequestResponse {
+            return Err(err(
+                "perRecord and batchItemFailures share out a response; only RequestResponse                  calls have one",
+            ));
+        }
+        if mapping == ResponseMapping::BatchItemFailures
+            && !self.metadata_fields.contains(&MetadataField::MessageId)
+        {
+            return Err(err(
+                "batchItemFailures names records by messageId: add messageId to metadataFields",
             ));
         }
         Ok(())
@@ -612,6 +782,75 @@ mod tests {
         assert_eq!(arn(json!({"functionName": "f:PROD"})), None);
         let alias = parse(json!({"functionName": "echo:BETA"}));
         assert_eq!(alias.resolved_qualifier(), Some("BETA"));
+    }
+
+    #[test]
+    fn merge_at_must_be_a_pointer_below_the_root() {
+        let c = parse(json!({"functionName": "f", "outputMode": "merge"}));
+        assert_eq!(
+            (c.output_mode, c.merge_at.as_str()),
+            (OutputMode::Merge, "/lambda")
+        );
+        assert!(c.check("n").is_ok());
+        for bad in ["", "lambda", "/a~2"] {
+            let c = parse(json!({"functionName": "f", "outputMode": "merge", "mergeAt": bad}));
+            let e = c.check("n").unwrap_err().to_string();
+            assert!(e.contains("/mergeAt"), "{e}");
+        }
+    }
+
+    #[test]
+    fn forwarding_needs_usable_entries_and_a_synchronous_message_call() {
+        let ok = parse(json!({"functionName": "f", "forwardProperties": ["orderId", "tenant.*"]}));
+        assert!(ok.check("n").is_ok());
+        let cases = [
+            (
+                json!({"forwardProperties": ["a", "b*c"]}),
+                "/forwardProperties/1",
+            ),
+            (
+                json!({"forwardProperties": ["a"], "asyncInvoke": true}),
+                "/forwardProperties",
+            ),
+            (
+                json!({"forwardProperties": ["a"], "invocationType": "DryRun"}),
+                "/forwardProperties",
+            ),
+            (
+                json!({"forwardProperties": ["a"], "payloadFormat": "v2"}),
+                "/forwardProperties",
+            ),
+        ];
+        for (extra, pointer) in cases {
+            let mut v = json!({"functionName": "f"});
+            v.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            match parse(v).check("n").unwrap_err() {
+                RuntimeError::Config { pointer: p, .. } => assert_eq!(p, pointer),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn response_mappings_need_a_response_and_batch_item_failures_the_message_id() {
+        let v2 = |extra: Value| {
+            let mut v = json!({"functionName": "f", "payloadFormat": "v2"});
+            v.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            parse(v).check("n")
+        };
+        assert!(v2(json!({"batch": {"responseMapping": "perRecord"}})).is_ok());
+        assert!(v2(json!({"batch": {"responseMapping": "batchItemFailures"}})).is_ok());
+        for extra in [
+            json!({"batch": {"responseMapping": "perRecord"}, "asyncInvoke": true}),
+            json!({"batch": {"responseMapping": "batchItemFailures"}, "metadataFields": ["properties"]}),
+        ] {
+            let e = v2(extra).unwrap_err().to_string();
+            assert!(e.contains("/batch/responseMapping"), "{e}");
+        }
     }
 
     #[test]

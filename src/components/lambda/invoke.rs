@@ -3,6 +3,7 @@
 //! one of the node's `maxConcurrency` slots only while the call is in progress ([`Gate`]): a
 //! message waiting for a retry holds none, so other messages keep being invoked.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
@@ -16,6 +17,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::Bytes;
 use serde_json::json;
 
+use super::call::Call;
 use super::classify::classify;
 use super::config::{InvocationKind, LambdaConfig};
 use super::payload::{Charset, Success, decode_response};
@@ -80,6 +82,10 @@ pub struct Invoker {
     /// The function's qualified ARN, when known.
     function_arn: Option<String>,
     retry_timeouts: bool,
+    /// `X-Amz-Tenant-Id`, when set.
+    tenant_id: Option<String>,
+    /// `X-Amz-Durable-Execution-Name`, when set.
+    durable_execution_name: Option<String>,
 }
 
 impl Invoker {
@@ -96,11 +102,35 @@ impl Invoker {
             reported_qualifier: config.resolved_qualifier().map(str::to_owned),
             function_arn: config.qualified_arn(),
             retry_timeouts: config.connection.retry_timeouts,
+            tenant_id: config.tenant_id.clone(),
+            durable_execution_name: None,
         }
     }
 
-    /// Adds the function's context (`functionName`, `qualifier`, `invocationType`) to a
-    /// failure's `requestContext`.
+    /// This invoker as one message's call needs it: itself when `call` is `None`.
+    pub fn with_call(&self, call: Option<Call>) -> Cow<'_, Invoker> {
+        let Some(call) = call else {
+            return Cow::Borrowed(self);
+        };
+        let mut routed = self.clone();
+        if call.client_context.is_some() {
+            routed.client_context = call.client_context;
+        }
+        if let Some(target) = call.route.target {
+            routed.function_name = target.function_name;
+            routed.qualifier = target.qualifier;
+            routed.reported_qualifier = target.reported_qualifier;
+            routed.function_arn = target.function_arn;
+        }
+        if call.route.tenant_id.is_some() {
+            routed.tenant_id = call.route.tenant_id;
+        }
+        routed.durable_execution_name = call.route.durable_execution_name;
+        Cow::Owned(routed)
+    }
+
+    /// Adds the function's context (`functionName`, `qualifier`, `invocationType`, and
+    /// `tenantId` / `durableExecutionName` when sent) to a failure's `requestContext`.
     pub fn with_context(&self, mut failure: Failure) -> Failure {
         failure = failure
             .with_request_context("functionName", self.function_name.clone())
@@ -111,6 +141,12 @@ impl Invoker {
         if let Some(arn) = &self.function_arn {
             failure = failure.with_request_context("functionArn", arn.clone());
         }
+        if let Some(tenant) = &self.tenant_id {
+            failure = failure.with_request_context("tenantId", tenant.clone());
+        }
+        if let Some(name) = &self.durable_execution_name {
+            failure = failure.with_request_context("durableExecutionName", name.clone());
+        }
         failure
     }
 
@@ -119,6 +155,16 @@ impl Invoker {
         FinalFailure {
             failure: self.with_context(failure),
             attempts: 0,
+            condition: Condition::Failure,
+        }
+    }
+
+    /// A failure found after a successful call (the response cannot become this message's
+    /// output): final, after `attempts` attempts.
+    pub fn after_call(&self, failure: Failure, attempts: u32) -> FinalFailure {
+        FinalFailure {
+            failure: self.with_context(failure),
+            attempts,
             condition: Condition::Failure,
         }
     }
@@ -171,6 +217,8 @@ impl Invoker {
             .function_name(&self.function_name)
             .set_qualifier(self.qualifier.clone())
             .set_invocation_type(kind)
+            .set_tenant_id(self.tenant_id.clone())
+            .set_durable_execution_name(self.durable_execution_name.clone())
             .payload(Blob::new(payload.to_vec()));
         if self.kind == InvocationKind::RequestResponse {
             if self.log_tail {

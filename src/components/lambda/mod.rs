@@ -16,13 +16,18 @@
 
 pub mod actions;
 pub mod batch;
+pub mod call;
 pub mod classify;
 pub mod client;
 pub mod config;
 pub mod control;
 pub mod error;
+pub mod forward;
 pub mod invoke;
+pub mod mapping;
+pub mod merge;
 pub mod payload;
+pub mod route;
 pub mod table;
 
 use std::collections::BTreeMap;
@@ -297,8 +302,12 @@ async fn message_outcome(shared: &Shared, input: Message, busy: Busy) -> Vec<Out
                 Ok(p)
             }
         });
-        let payload = match payload {
+        let payload = match payload.and_then(|p| config.check_merge(&input).map(|()| p)) {
             Ok(p) => p,
+            Err(f) => return vec![(input, Err(shared.refused(f)))],
+        };
+        let invoker = &match call::for_message(config, &input) {
+            Ok(call) => invoker.with_call(call),
             Err(f) => return vec![(input, Err(shared.refused(f)))],
         };
         let result = invoker
@@ -310,13 +319,14 @@ async fn message_outcome(shared: &Shared, input: Message, busy: Busy) -> Vec<Out
                 busy,
             )
             .await;
-        let outcome = result.map(|ok| {
+        let outcome = result.and_then(|ok| {
             // Only a success record shows the request payload.
             let request_value = match config.output_mode {
                 OutputMode::Record => serde_json::from_slice(&payload).unwrap_or(Value::Null),
-                OutputMode::Payload => Value::Null,
+                OutputMode::Payload | OutputMode::Merge => Value::Null,
             };
-            out_message(&input, &ok, config.output_mode, request_value, None)
+            out_message(&input, &ok, config, request_value, None)
+                .map_err(|f| invoker.after_call(f, ok.attempts))
         });
         vec![(input, outcome)]
     }
@@ -349,6 +359,7 @@ async fn batch_outcomes(shared: &Shared, entries: Vec<Entry>, busy: Busy) -> Vec
             })
             .collect();
     }
+    let invoker = &invoker.with_call(batch::call(&entries));
     let batch_id = crate::message::new_id();
     let payload = batch::payload(&entries);
     let result = invoker
@@ -360,6 +371,15 @@ async fn batch_outcomes(shared: &Shared, entries: Vec<Entry>, busy: Busy) -> Vec
             busy,
         )
         .await;
+    // What each record gets from the response (`batch.responseMapping`), by its message id.
+    let shares = match &result {
+        Ok(ok) => mapping::shares(
+            shared.config.batch.response_mapping,
+            ok,
+            &batch::ids(&entries),
+        ),
+        Err(_) => Vec::new(),
+    };
     let mut index = 0;
     entries
         .into_iter()
@@ -375,23 +395,27 @@ async fn batch_outcomes(shared: &Shared, entries: Vec<Entry>, busy: Busy) -> Vec
             };
             index += 1;
             let outcome = match &result {
-                Ok(ok) => Ok(out_message(
-                    &entry.message,
-                    ok,
-                    shared.config.output_mode,
-                    record,
-                    Some(&position),
-                )),
-                Err(fin) => {
-                    let mut fin = fin.clone();
-                    fin.failure = fin
-                        .failure
-                        .with_request_context("batchId", position.batch_id.clone())
-                        .with_request_context("batchSize", position.size)
-                        .with_request_context("batchIndex", position.index);
-                    Err(fin)
-                }
+                Ok(ok) => mapping::success(ok, &shares[position.index])
+                    .and_then(|mine| {
+                        out_message(
+                            &entry.message,
+                            &mine,
+                            &shared.config,
+                            record,
+                            Some(&position),
+                        )
+                    })
+                    .map_err(|f| invoker.after_call(f, ok.attempts)),
+                Err(fin) => Err(fin.clone()),
             };
+            let outcome = outcome.map_err(|mut fin| {
+                fin.failure = fin
+                    .failure
+                    .with_request_context("batchId", position.batch_id.clone())
+                    .with_request_context("batchSize", position.size)
+                    .with_request_context("batchIndex", position.index);
+                fin
+            });
             (entry.message, outcome)
         })
         .collect()

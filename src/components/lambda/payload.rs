@@ -7,7 +7,7 @@ use bytes::Bytes;
 use encoding_rs::Encoding;
 use serde_json::{Map, Value, json};
 
-use super::config::{MetadataField, OutputMode};
+use super::config::{LambdaConfig, MetadataField, OutputMode};
 use crate::message::{Message, format_time};
 use crate::runtime::{ErrorType, Failure};
 
@@ -211,24 +211,30 @@ pub struct BatchPosition {
 }
 
 /// Builds the `out` message of a successful call for one input message: the decoded response
-/// (`payload`), a Destinations-style success record (`record`), or the acknowledgement of an
-/// `Event`/`DryRun` call; with the input's properties plus `lambda.*`.
+/// (`payload`), a Destinations-style success record (`record`), the input body with the
+/// response at `mergeAt` (`merge`), or the acknowledgement of an `Event`/`DryRun` call (merged
+/// at `mergeAt` in `merge` mode); with the input's properties plus `lambda.*`. Fails only when
+/// `merge` cannot place the response, which [`super::merge::check`] rules out before the call.
 pub fn out_message(
     input: &Message,
     ok: &Success,
-    mode: OutputMode,
+    config: &LambdaConfig,
     request_payload: Value,
     batch: Option<&BatchPosition>,
-) -> Message {
-    let (body, content_type) = match (&ok.response, mode) {
-        (None, _) => {
-            let ack = json!({
-                "statusCode": ok.status,
-                "requestId": ok.request_id,
-                "functionName": ok.function_name,
-            });
-            (Bytes::from(ack.to_string()), "application/json".to_owned())
+) -> Result<Message, Failure> {
+    let (body, content_type) = match (&ok.response, config.output_mode) {
+        (response, OutputMode::Merge) => {
+            let value = match response {
+                Some(decoded) => decoded.value(),
+                None => acknowledgement(ok),
+            };
+            let body = super::merge::merged_body(input, &config.merge_at, value)?;
+            (body, "application/json".to_owned())
         }
+        (None, _) => (
+            Bytes::from(acknowledgement(ok).to_string()),
+            "application/json".to_owned(),
+        ),
         (Some(decoded), OutputMode::Payload) => {
             let ct = if decoded.json.is_some() {
                 "application/json"
@@ -296,7 +302,17 @@ pub fn out_message(
         props.insert("lambda.batchSize".into(), json!(b.size));
         props.insert("lambda.batchIndex".into(), json!(b.index));
     }
-    msg
+    Ok(msg)
+}
+
+/// What an `Event` or `DryRun` call emits: the status Lambda answered, its request id and the
+/// function.
+fn acknowledgement(ok: &Success) -> Value {
+    json!({
+        "statusCode": ok.status,
+        "requestId": ok.request_id,
+        "functionName": ok.function_name,
+    })
 }
 
 #[cfg(test)]
@@ -423,6 +439,13 @@ mod tests {
         assert!(v2_record(&Message::new("nope"), &[], true).is_err());
     }
 
+    fn mode(output_mode: OutputMode) -> LambdaConfig {
+        LambdaConfig {
+            output_mode,
+            ..LambdaConfig::default()
+        }
+    }
+
     fn success(response: Option<Decoded>) -> Success {
         Success {
             function_name: "hello".into(),
@@ -442,7 +465,7 @@ mod tests {
     fn payload_mode_carries_the_response_and_lambda_properties() {
         let input = Message::new("{\"name\":\"World\"}").with_property("orderId", 42);
         let ok = success(Some(Decoded::new("{\"greeting\":\"Hello\"}".into())));
-        let out = out_message(&input, &ok, OutputMode::Payload, json!(null), None);
+        let out = out_message(&input, &ok, &mode(OutputMode::Payload), json!(null), None).unwrap();
         assert_eq!(out.body_json(), Some(json!({"greeting": "Hello"})));
         assert_eq!(out.content_type.as_deref(), Some("application/json"));
         let p = &out.properties;
@@ -457,10 +480,11 @@ mod tests {
         let text = out_message(
             &input,
             &success(Some(Decoded::new("plain".into()))),
-            OutputMode::Payload,
+            &mode(OutputMode::Payload),
             json!(null),
             None,
-        );
+        )
+        .unwrap();
         assert_eq!(
             text.content_type.as_deref(),
             Some("text/plain; charset=utf-8")
@@ -475,10 +499,11 @@ mod tests {
         let out = out_message(
             &input,
             &ok,
-            OutputMode::Record,
+            &mode(OutputMode::Record),
             json!({"name": "World"}),
             None,
-        );
+        )
+        .unwrap();
         let r = out.body_json().unwrap();
         assert_eq!(r["version"], "1.0");
         assert_eq!(r["requestContext"]["condition"], "Success");
@@ -500,11 +525,46 @@ mod tests {
         let mut ok = success(None);
         ok.status = 202;
         ok.invocation_type = "Event";
-        let out = out_message(&input, &ok, OutputMode::Record, json!({}), None);
+        let out = out_message(&input, &ok, &mode(OutputMode::Record), json!({}), None).unwrap();
         assert_eq!(
             out.body_json().unwrap(),
             json!({"statusCode": 202, "requestId": "req-1", "functionName": "hello"})
         );
         assert_eq!(out.properties["lambda.statusCode"], 202);
+        let merged = out_message(
+            &Message::new("{\"order\":1}"),
+            &ok,
+            &mode(OutputMode::Merge),
+            json!({}),
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            merged.body_json().unwrap(),
+            json!({"order": 1, "lambda": {"statusCode": 202, "requestId": "req-1",
+                                          "functionName": "hello"}}),
+            "merge places the acknowledgement at mergeAt"
+        );
+    }
+
+    #[test]
+    fn merge_mode_keeps_the_input_body_and_its_properties() {
+        let input = Message::new("{\"name\":\"World\"}")
+            .with_content_type("application/json")
+            .with_property("orderId", 42);
+        let ok = success(Some(Decoded::new("{\"greeting\":\"Hello\"}".into())));
+        let mut config = mode(OutputMode::Merge);
+        config.merge_at = "/enriched/greeting".into();
+        let out = out_message(&input, &ok, &config, json!(null), None).unwrap();
+        assert_eq!(
+            out.body_json().unwrap(),
+            json!({"name": "World", "enriched": {"greeting": {"greeting": "Hello"}}})
+        );
+        assert_eq!(out.content_type.as_deref(), Some("application/json"));
+        assert_eq!(out.properties["orderId"], 42);
+        assert_eq!(out.properties["lambda.requestId"], "req-1");
+        let scalar = Message::new("7");
+        let f = out_message(&scalar, &ok, &config, json!(null), None).unwrap_err();
+        assert_eq!(f.code, "MergeTargetUnreachable");
     }
 }
