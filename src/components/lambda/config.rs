@@ -514,7 +514,7 @@ impl LambdaConfig {
     /// `forwardProperties`: usable entries, and only where the function sees a client context.
     fn check_forward(&self, node: &str) -> Result<(), RuntimeError> {
         let err = |pointer: String, message: &str| RuntimeError::Config {
-            node: node.to_owned(),
+            node: node.into(),
             pointer,
             message: message.to_owned(),
         };
@@ -543,7 +543,7 @@ impl LambdaConfig {
     /// Routing settings Lambda would refuse, or that cannot apply.
     fn check_routing(&self, node: &str) -> Result<(), RuntimeError> {
         let err = |pointer: &str, message: &str| RuntimeError::Config {
-            node: node.to_owned(),
+            node: node.into(),
             pointer: pointer.to_owned(),
             message: message.to_owned(),
         };
@@ -587,7 +587,7 @@ impl LambdaConfig {
     /// needs the records' `messageId`.
     fn check_mapping(&self, node: &str) -> Result<(), RuntimeError> {
         let err = |message: &str| RuntimeError::Config {
-            node: node.to_owned(),
+            node: node.into(),
             pointer: "/batch/responseMapping".to_owned(),
             message: message.to_owned(),
         };
