@@ -1,7 +1,8 @@
-//! The engine: component contract, ports, registry, scheduler, error handling and the
-//! single-component harness.
+//! The engine: component contract, ports, registry, scheduler, error handling, the invocation
+//! driver of request/response components and the single-component harness.
 
 pub mod component;
+pub mod driver;
 pub mod error;
 pub mod handling;
 pub mod harness;
