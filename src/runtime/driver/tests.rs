@@ -337,3 +337,120 @@ async fn dropping_the_run_cancels_calls_in_flight() {
     );
     assert_eq!(probe.in_flight.load(Ordering::SeqCst), 0);
 }
+
+/// Units of up to two messages, sent two together, alone after `wait`, or at input end.
+struct Pairs {
+    held: Vec<Message>,
+    wait: Duration,
+    deadline: Option<tokio::time::Instant>,
+}
+
+impl super::Batching<Batch> for Pairs {
+    fn push(&mut self, message: Message) {
+        if self.held.is_empty() {
+            self.deadline = Some(tokio::time::Instant::now() + self.wait);
+        }
+        self.held.push(message);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.held.is_empty()
+    }
+
+    fn is_full(&self) -> bool {
+        self.held.len() >= 2
+    }
+
+    fn deadline(&self) -> Option<tokio::time::Instant> {
+        self.deadline
+    }
+
+    fn take(&mut self) -> Batch {
+        self.deadline = None;
+        Batch(std::mem::take(&mut self.held))
+    }
+}
+
+/// A unit of messages (one alone when it comes without batching).
+struct Batch(Vec<Message>);
+
+impl From<Message> for Batch {
+    fn from(message: Message) -> Self {
+        Batch(vec![message])
+    }
+}
+
+/// Answers every batch at once and records its size.
+struct Batches(Arc<Mutex<Vec<usize>>>);
+
+impl Service for Batches {
+    type Unit = Batch;
+    type Request = Vec<Message>;
+    type Reply = ();
+    type Response = ();
+
+    fn build(&self, unit: Batch) -> Result<Vec<Message>, Vec<Outcome>> {
+        Ok(unit.0)
+    }
+
+    async fn call(&self, request: &Vec<Message>, _: u32) {
+        self.0.lock().unwrap().push(request.len());
+    }
+
+    fn classify(&self, _: &Vec<Message>, (): (), _: u32) -> Result<(), Failure> {
+        Ok(())
+    }
+
+    fn finish(&self, request: Vec<Message>, _: Result<(), FinalFailure>) -> Vec<Outcome> {
+        request.into_iter().map(|m| (m.clone(), Ok(m))).collect()
+    }
+}
+
+struct BatchNode(Arc<Mutex<Vec<usize>>>, Duration);
+
+impl Component for BatchNode {
+    fn run<'a>(
+        self: Box<Self>,
+        ctx: &'a mut NodeContext,
+    ) -> BoxFuture<'a, Result<NodeExit, RuntimeError>> {
+        let pairs = Pairs {
+            held: Vec::new(),
+            wait: self.1,
+            deadline: None,
+        };
+        let settings = settings(2, true, 256);
+        async move { Ok(run(Batches(self.0), Some(Box::new(pairs)), settings, ctx).await) }.boxed()
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn batches_leave_when_full_or_when_their_time_is_up() {
+    let sizes = Arc::new(Mutex::new(Vec::new()));
+    let node = BatchNode(sizes.clone(), Duration::from_secs(1));
+    let mut h = Harness::with_component("batches", "driver1", Box::new(node));
+    send(&h, 0..5).await;
+    assert_eq!(outs(&mut h, 5).await, (0..5).collect::<Vec<_>>());
+    assert_eq!(
+        *sizes.lock().unwrap(),
+        vec![2, 2, 1],
+        "the last one alone, on time"
+    );
+    h.stop(IDLE).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_waiting_batch_leaves_when_the_input_ends() {
+    let sizes = Arc::new(Mutex::new(Vec::new()));
+    // A time trigger far past the drain period: only the input's end can send it.
+    let node = BatchNode(sizes.clone(), Duration::from_secs(3600));
+    let h = Harness::with_component("batches", "driver1", Box::new(node));
+    send(&h, 0..1).await;
+    let rest = h.stop(Duration::from_secs(10)).await;
+    assert_eq!(rest.out.len(), 1);
+    assert!(
+        matches!(rest.end.kind, NodeEndKind::Finished),
+        "{:?}",
+        rest.end
+    );
+    assert_eq!(*sizes.lock().unwrap(), vec![1]);
+}
