@@ -61,11 +61,6 @@ impl Gate {
             .expect("the gate's semaphore is never closed")
     }
 
-    /// Slots taken now.
-    pub fn calls_in_flight(&self) -> usize {
-        self.max - self.slots.available_permits()
-    }
-
     /// Tells the run loop a unit left the busy count but its job goes on (it waits for a
     /// retry), so there may be room for more. A finished job wakes the loop by finishing, so
     /// only this case needs a wake-up (and the concurrency-1 path never pays for one).
