@@ -17,8 +17,8 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use async_nats::jetstream::kv;
-use futures::FutureExt as _;
 use futures::future::BoxFuture;
+use futures::{FutureExt as _, StreamExt as _};
 use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
@@ -177,16 +177,50 @@ fn publish_id(message: &Message, edge: &str) -> String {
     }
 }
 
-/// Publishes what a node sends on a JetStream edge, in order, until every sender is gone. A
-/// message that cannot be published gives its delivery back.
+/// Publishes the stream may still be answering, per edge.
+const PUBLISHES_IN_FLIGHT: usize = 256;
+
+/// Publishes what a node sends on a JetStream edge, in order, until every sender is gone.
+/// Publishes are pipelined (up to [`PUBLISHES_IN_FLIGHT`] awaiting the stream's answer); a
+/// message is let go — its receipt released — only once the stream acknowledged it. One the
+/// stream refused (full) is published again, waiting while it pushes back; one that cannot be
+/// published at all gives its delivery back.
 pub async fn publish_edge(bus: Bus, edge: EdgeRef, mut rx: mpsc::Receiver<Message>) {
-    while let Some(message) = rx.recv().await {
-        let id = publish_id(&message, &edge.id);
-        if let Err(e) = bus.publish_as(&edge, &message, &id).await {
-            tracing::error!(edge = %edge.id, message_id = %message.id, error = %e,
-                "Message not published; its input will be delivered again.");
-            message.receipt.abandon();
+    type Answer = (Message, String, Result<bool, String>);
+    let mut answers: futures::stream::FuturesOrdered<BoxFuture<'static, Answer>> =
+        futures::stream::FuturesOrdered::new();
+    let mut open = true;
+    while open || !answers.is_empty() {
+        tokio::select! {
+            biased;
+            Some((message, id, answer)) = answers.next(), if !answers.is_empty() => {
+                if answer.is_err() {
+                    republish(&bus, &edge, message, &id).await;
+                }
+            }
+            next = rx.recv(), if open && answers.len() < PUBLISHES_IN_FLIGHT => match next {
+                Some(message) => {
+                    let id = publish_id(&message, &edge.id);
+                    match bus.send_publish(&edge, &message, &id).await {
+                        Ok(answer) => {
+                            answers.push_back(async move { (message, id, answer.await) }.boxed())
+                        }
+                        Err(_) => republish(&bus, &edge, message, &id).await,
+                    }
+                }
+                None => open = false,
+            },
         }
+    }
+}
+
+/// Publishes one message again until the stream takes it (waiting while it pushes back); a
+/// message that cannot be published at all gives its delivery back.
+async fn republish(bus: &Bus, edge: &EdgeRef, message: Message, id: &str) {
+    if let Err(e) = bus.publish_as(edge, &message, id).await {
+        tracing::error!(edge = %edge.id, message_id = %message.id, error = %e,
+            "Message not published; its input will be delivered again.");
+        message.receipt.abandon();
     }
 }
 

@@ -188,6 +188,42 @@ impl Bus {
             .await
     }
 
+    /// Sends `message` on `edge` under `Nats-Msg-Id` `id` without waiting for the stream's
+    /// answer: the returned future resolves when the stream acknowledged it (`true`: it was a
+    /// duplicate). Publishes sent one after another on the connection reach the stream in
+    /// that order. A refusal (a full stream) is the future's error: publish again with
+    /// [`Bus::publish_as`], which waits while the stream pushes back.
+    pub async fn send_publish(
+        &self,
+        edge: &EdgeRef,
+        message: &Message,
+        id: &str,
+    ) -> Result<
+        impl std::future::Future<Output = Result<bool, String>> + Send + 'static,
+        TransportError,
+    > {
+        let partition = edge
+            .partition_key
+            .as_deref()
+            .map(|key| partition_of(message, key, self.options.partitions));
+        let subject = self.subject(&edge.id, partition);
+        let failed = |reason: String| TransportError::Publish {
+            edge: edge.id.clone(),
+            reason,
+            retryable: true,
+        };
+        let payload = serde_json::to_vec(message).map_err(|e| failed(e.to_string()))?;
+        let publish = PublishMessage::build()
+            .payload(bytes::Bytes::from(payload))
+            .message_id(id);
+        let ack = self
+            .js
+            .send_publish(subject, publish)
+            .await
+            .map_err(|e| failed(e.to_string()))?;
+        Ok(async move { ack.await.map(|a| a.duplicate).map_err(|e| e.to_string()) })
+    }
+
     /// As [`Bus::publish`], under the given `Nats-Msg-Id` (the outputs of a redelivered input
     /// are published under the ids they had the first time).
     pub async fn publish_as(
