@@ -28,11 +28,7 @@ pub async fn deploy(state: Data, path: web::Path<FlowPath>) -> Result<HttpRespon
     let (flow, document, rev) = super::flows::load_for_run(&state, &id).await?;
     // A flow with JetStream edges runs in the workers that follow it, not in the server.
     if state.broker.is_configured() && flow.edges.iter().any(|e| !e.transport.is_local()) {
-        let file = {
-            let s = state.clone();
-            let id = id.clone();
-            blocking(move || Ok(s.workspace.store.read(&id)?)).await?
-        };
+        let file = stored_file(&state, &id).await?;
         let stored: Value = serde_json::from_slice(&file.bytes)
             .map_err(|_| ApiError::Internal("the stored flow is not JSON".into()))?;
         let revision = state
@@ -92,11 +88,7 @@ pub async fn deploy(state: Data, path: web::Path<FlowPath>) -> Result<HttpRespon
               (status = "default", description = "Error", body = ErrorDoc)))]
 pub async fn deployed(state: Data, path: web::Path<FlowPath>) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner().id;
-    {
-        let s = state.clone();
-        let id = id.clone();
-        blocking(move || s.workspace.store.read(&id).map(drop).map_err(Into::into)).await?; // 404
-    }
+    stored_file(&state, &id).await?; // 404 when there is no such flow
     let running = state.runner.is_running(&id);
     let (rev, flow) = match state.runner.deployed(&id) {
         Some((rev, flow)) => (Value::String(rev), flow),
@@ -114,14 +106,17 @@ pub async fn deployed(state: Data, path: web::Path<FlowPath>) -> Result<HttpResp
               (status = "default", description = "Error", body = ErrorDoc)))]
 pub async fn workers(state: Data, path: web::Path<FlowPath>) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner().id;
-    {
-        let s = state.clone();
-        let id = id.clone();
-        blocking(move || s.workspace.store.read(&id).map(drop).map_err(Into::into)).await?; // 404
-    }
+    stored_file(&state, &id).await?; // 404 when there is no such flow
     if !state.broker.is_configured() {
         return Ok(HttpResponse::Ok().json(json!({"nats": false, "workers": []})));
     }
     let workers = state.broker.workers(state.runner.engine(), &id).await?;
     Ok(HttpResponse::Ok().json(json!({"nats": true, "workers": workers})))
+}
+
+/// The stored file of flow `id` (404 when there is none).
+async fn stored_file(state: &Data, id: &str) -> Result<crate::flow::store::StoredFile, ApiError> {
+    let s = state.clone();
+    let id = id.to_owned();
+    blocking(move || Ok(s.workspace.store.read(&id)?)).await
 }
