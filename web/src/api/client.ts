@@ -13,6 +13,7 @@ import type {
   MessagesResponse,
   SendRequest,
   TestResponse,
+  WorkersResponse,
 } from './types';
 
 /** An error answered by the server (or a network failure, with status 0). */
@@ -169,6 +170,8 @@ export const api = {
   /** The saved version the current or last run started from. */
   deployed: (id: string) => get<DeployedVersion>(`/api/flows/${enc(id)}/deploy`),
   status: (id: string) => get<FlowStatus>(`/api/flows/${enc(id)}/status`),
+  /** The workers running the flow over JetStream (`nats: false` when the server has no broker). */
+  workers: (id: string) => get<WorkersResponse>(`/api/flows/${enc(id)}/workers`),
 
   send: (flow: string, node: string, req: SendRequest) =>
     post<{ accepted: number }>(`/api/flows/${enc(flow)}/nodes/${enc(node)}/send`, req),

@@ -1,7 +1,7 @@
 // The editor's state: the open flow as React Flow nodes/edges, its undo history, the last saved
 // revision and the server's validation issues. One reducer, so every edit is recorded once.
 import { applyEdgeChanges, applyNodeChanges, type Connection, type EdgeChange, type NodeChange } from '@xyflow/react';
-import type { FlowDocument, JsonObject, Position } from '../api/types';
+import type { EdgeTransport, FlowDocument, JsonObject, Position } from '../api/types';
 import { emptyHistory, record, redo, seal, undo, type History, type RecordOptions } from './history';
 import { defaultNodeName, nextNodeId, nextRouteId } from './ids';
 import { pasteable, type Fragment } from './clipboard';
@@ -15,6 +15,7 @@ import {
   snapshotOf,
   type DesignerEdge,
   type DesignerNode,
+  type EdgeData,
   type FlowMeta,
   type Snapshot,
 } from './model';
@@ -45,6 +46,11 @@ export type EditorAction =
   | { type: 'rename'; nodeId: string; name: string }
   | { type: 'setConfig'; nodeId: string; config: JsonObject }
   | { type: 'clearSecret'; nodeId: string; pointer: string; clear: boolean }
+  /**
+   * A route's transport and partition key (its sheet). Back to `local` drops the key; an empty
+   * key is no key. Typing in the key is one undo step.
+   */
+  | { type: 'setEdge'; edgeId: string; transport?: EdgeTransport; partitionKey?: string }
   | { type: 'setMeta'; name?: string; description?: string }
   | { type: 'select'; nodeIds: string[] }
   | { type: 'undo' }
@@ -211,6 +217,31 @@ export function editorReducer(s: EditorState, a: EditorAction): EditorState {
       if (current.size > 0) data.secretsClear = [...current];
       else delete data.secretsClear;
       return { ...s, history: recorded(s), nodes: s.nodes.map((n) => (n.id === a.nodeId ? { ...n, data } : n)) };
+    }
+
+    case 'setEdge': {
+      const edge = s.edges.find((e) => e.id === a.edgeId);
+      if (!edge) return s;
+      const transport = a.transport ?? edge.data?.transport ?? 'local';
+      const data: EdgeData = {};
+      if (transport !== 'local') {
+        data.transport = transport;
+        const key = a.partitionKey ?? edge.data?.partitionKey ?? '';
+        if (key !== '') data.partitionKey = key;
+      }
+      if (JSON.stringify(data) === JSON.stringify(edge.data ?? {})) return s;
+      const next = { ...edge };
+      if (Object.keys(data).length > 0) next.data = data;
+      else delete next.data;
+      const byEdge = { ...s.issues.byEdge };
+      delete byEdge[a.edgeId];
+      const typing = a.transport === undefined;
+      return {
+        ...s,
+        issues: { ...s.issues, byEdge },
+        history: recorded(s, typing ? { coalesceKey: `edge:${a.edgeId}` } : undefined),
+        edges: s.edges.map((e) => (e.id === a.edgeId ? next : e)),
+      };
     }
 
     case 'setMeta': {

@@ -51,7 +51,7 @@ export function useShortcuts(deps: ShortcutDeps): void {
       } else if (e.key === 'F2' && selected.length === 1) {
         e.preventDefault();
         rename();
-      } else if (e.key === 'Escape' && selected.length > 0) {
+      } else if (e.key === 'Escape' && (selected.length > 0 || editorRef.current.edges.some((ed) => ed.selected))) {
         dispatch({ type: 'select', nodeIds: [] });
       } else if (open && mod && key === 'a') {
         e.preventDefault();
