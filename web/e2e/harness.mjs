@@ -7,6 +7,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -179,6 +180,25 @@ export async function startBrowser() {
       rmSync(userDataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * One server and one browser page for a test file: started before its tests, stopped after them.
+ * The returned object's `server`, `browser` and `page` are set once the tests run.
+ */
+export function session({ timeoutMs = 30_000 } = {}) {
+  const s = { server: null, browser: null, page: null };
+  before(async () => {
+    s.server = await startServer();
+    s.browser = await startBrowser();
+    s.page = await s.browser.newPage();
+    s.page.setDefaultTimeout(timeoutMs);
+  });
+  after(async () => {
+    if (s.browser) await s.browser.stop();
+    if (s.server) await s.server.stop();
+  });
+  return s;
 }
 
 /**

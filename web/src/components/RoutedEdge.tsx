@@ -4,7 +4,7 @@ import { BaseEdge, useStore, type EdgeProps, type ReactFlowState } from '@xyflow
 import { memo, useMemo } from 'react';
 import { isJetStream, type DesignerEdge } from '../lib/model';
 import { labelPoint, roundedPath, routeOrthogonal, type Box } from '../lib/routing';
-import { jetStreamBadge, jetStreamTitle } from '../lib/transport';
+import { badgeWidth, jetStreamBadge, jetStreamTitle } from '../lib/transport';
 
 /** Every measured card's box as one string, so that edges re-route only when a card moves or resizes. */
 function boxesKey(s: ReactFlowState): string {
@@ -30,9 +30,9 @@ function parseBoxes(key: string): Box[] {
 }
 
 /** The badge at a JetStream route's middle; its tooltip says what the route is. */
-function JetStreamBadge({ id, x, y, data }: { id: string; x: number; y: number; data: DesignerEdge['data'] }) {
-  const text = jetStreamBadge(data);
-  const width = 12 + text.length * 6.6;
+function JetStreamBadge({ id, x, y, room, data }: { id: string; x: number; y: number; room: number; data: DesignerEdge['data'] }) {
+  const text = jetStreamBadge(data, room);
+  const width = badgeWidth(text);
   return (
     <g className="lf-edge-badge" transform={`translate(${x}, ${y})`} data-testid={`edge-badge-${id}`}>
       <title>{jetStreamTitle(data)}</title>
@@ -57,7 +57,7 @@ function RoutedEdgeImpl({ id, data, sourceX, sourceY, targetX, targetY, markerEn
   return (
     <>
       <BaseEdge id={id} path={roundedPath(points)} markerEnd={markerEnd} style={style} label={label} labelX={at.x} labelY={labelY} interactionWidth={interactionWidth} />
-      {js && <JetStreamBadge id={id} x={at.x} y={at.y} data={data} />}
+      {js && <JetStreamBadge id={id} x={at.x} y={at.y} room={at.room} data={data} />}
     </>
   );
 }

@@ -16,5 +16,8 @@ describe('route transport texts', () => {
     expect(jetStreamBadge({ transport: 'jetstream' })).toBe('JS');
     expect(jetStreamBadge({ transport: 'jetstream', partitionKey: 'customerId' })).toBe('JS · customerId');
     expect(jetStreamBadge({ transport: 'jetstream', partitionKey: 'a.very.long.property.name' })).toBe('JS · a.very.long.p…');
+    // on a short wire the key stays in the tooltip, so that the wire stays visible
+    expect(jetStreamBadge({ transport: 'jetstream', partitionKey: 'customerId' }, 170)).toBe('JS · customerId');
+    expect(jetStreamBadge({ transport: 'jetstream', partitionKey: 'customerId' }, 100)).toBe('JS');
   });
 });

@@ -19,9 +19,18 @@ export function jetStreamTitle(data: EdgeData | undefined): string {
   return data?.partitionKey ? `${base}, keyed by ${data.partitionKey}` : base;
 }
 
-/** The badge's text: `JS`, with the partition key (shortened) when the route is keyed. */
-export function jetStreamBadge(data: EdgeData | undefined): string {
+/** The badge's width in px for its text (11 px monospace). */
+export function badgeWidth(text: string): number {
+  return 12 + text.length * 6.6;
+}
+
+/**
+ * The badge's text: `JS`, with the partition key (shortened) when the route is keyed and its
+ * straight stretch (`room`, px) leaves some wire visible either side of it.
+ */
+export function jetStreamBadge(data: EdgeData | undefined, room = Infinity): string {
   const key = data?.partitionKey;
   if (!key) return 'JS';
-  return `JS · ${key.length > 14 ? `${key.slice(0, 13)}…` : key}`;
+  const text = `JS · ${key.length > 14 ? `${key.slice(0, 13)}…` : key}`;
+  return badgeWidth(text) + 48 <= room ? text : 'JS';
 }
