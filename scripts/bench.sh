@@ -2,7 +2,7 @@
 # lambdaflow's benchmark: one command, one table. Every row is measured in the same run as its
 # baseline, and the table gives both and their ratio (lambdaflow ÷ baseline).
 #
-#   scripts/bench.sh [--runs N] [--workers N] [--only engine,instructions,lambda,scaling,batching,memory]
+#   scripts/bench.sh [--runs N] [--workers N] [--only engine,instructions,lambda,scaling,batching,memory,jetstream]
 #
 # --runs: measured runs per figure (median; default 5). --workers: tokio worker threads
 # (default one per core). --only: a subset of the sections.

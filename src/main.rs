@@ -52,8 +52,13 @@ enum Command {
     /// worker holds their lease) and prints what its Displays receive as JSON lines, until
     /// SIGTERM or Ctrl-C, then finishes and acknowledges what it holds and exits 0.
     Worker {
-        /// The flow file.
-        flow: PathBuf,
+        /// The flow file (or, with --flow-id, the revision deployed by `serve --nats`).
+        #[arg(required_unless_present = "flow_id", conflicts_with = "flow_id")]
+        flow: Option<PathBuf>,
+        /// Run the flow deployed under this id in the `lf_flows` bucket, and restart with each
+        /// new deploy.
+        #[arg(long)]
+        flow_id: Option<String>,
         /// The NATS server with JetStream.
         #[arg(long, env = "NATS_URL")]
         nats: String,
@@ -128,6 +133,10 @@ struct ServeArgs {
     /// Seconds that stopping a flow (or the server) lets in-flight invocations finish.
     #[arg(long, default_value_t = 10)]
     drain: u64,
+    /// The NATS server (with JetStream) flows with JetStream edges are deployed to; Deploy
+    /// hands them to the workers following them, and the designer shows those workers.
+    #[arg(long, env = "NATS_URL")]
+    nats: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -156,10 +165,24 @@ fn main() -> ExitCode {
             ..
         } => run(flow, timeout, Printing::from_flags(quiet, count)),
         Command::Worker {
-            flow,
+            flow_id: Some(id),
             nats,
             quiet,
             durable,
+            ..
+        } => follow(&id, durable.options(&nats), quiet),
+        // clap requires one of the two.
+        Command::Worker {
+            flow: None,
+            flow_id: None,
+            ..
+        } => ExitCode::from(1),
+        Command::Worker {
+            flow: Some(flow),
+            nats,
+            quiet,
+            durable,
+            ..
         } => run_worker(
             flow,
             durable.options(&nats),
@@ -182,6 +205,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         max_body: args.max_body,
         credential_secret: secret,
         drain: Duration::from_secs(args.drain),
+        nats: args.nats,
     };
     match lambdaflow::api::serve(options) {
         Ok(()) => ExitCode::SUCCESS,
@@ -318,7 +342,7 @@ enum Ending {
 
 fn run_worker(
     path: PathBuf,
-    options: lambdaflow::worker::WorkerOptions,
+    mut options: lambdaflow::worker::WorkerOptions,
     printing: Printing,
     ending: Ending,
 ) -> ExitCode {
@@ -328,6 +352,13 @@ fn run_worker(
             report_load_error(&path, &e);
             return ExitCode::from(1);
         }
+    };
+    // The flow file's version: workers of the same file share their sources' ends.
+    options.generation = {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::hash::DefaultHasher::new();
+        std::fs::read(&path).unwrap_or_default().hash(&mut h);
+        format!("{:016x}", h.finish())
     };
     let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
     rt.block_on(async move {
@@ -386,6 +417,25 @@ fn run_worker(
             (None, Ending::Signal) => ExitCode::SUCCESS,
             (None, _) if report.is_clean() => ExitCode::SUCCESS,
             (None, _) => ExitCode::from(2),
+        }
+    })
+}
+
+fn follow(id: &str, options: lambdaflow::worker::WorkerOptions, quiet: bool) -> ExitCode {
+    let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
+    rt.block_on(async move {
+        let run = RunOptions {
+            print_displays: !quiet,
+            ..RunOptions::batch()
+        };
+        match lambdaflow::worker::follow(id, run, &options, Duration::from_secs(30), terminated())
+            .await
+        {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("flow {id}: {e}");
+                ExitCode::from(1)
+            }
         }
     })
 }

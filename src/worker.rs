@@ -25,6 +25,9 @@ pub struct WorkerOptions {
     pub ack_wait: Duration,
     /// How long a source lease lasts unrenewed (a dead worker's sources move after this).
     pub lease_ttl: Duration,
+    /// Which version of the flow runs (a deploy revision, or a hash of the flow file): a
+    /// headless source that ran to its end is not run again by workers of the same version.
+    pub generation: String,
 }
 
 impl WorkerOptions {
@@ -36,6 +39,7 @@ impl WorkerOptions {
             worker: format!("{host}-{}", std::process::id()),
             ack_wait: Duration::from_secs(30),
             lease_ttl: Duration::from_secs(10),
+            generation: String::new(),
         }
     }
 }
@@ -83,6 +87,7 @@ pub async fn join(
         leases,
         worker: options.worker.clone(),
         lease_ttl: options.lease_ttl,
+        generation: options.generation.clone(),
     };
     let handle = start_bound(plan, run, Some(binding.clone()))?;
     tracing::info!(flow = %plan.flow, worker = %options.worker, "Worker joined the flow.");
@@ -175,5 +180,89 @@ impl Worker {
             .withdraw(self.binding.bus.flow(), &self.binding.worker)
             .await;
         report
+    }
+}
+
+/// Why following a deployed flow stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum FollowError {
+    /// Joining or watching failed.
+    #[error(transparent)]
+    Worker(#[from] WorkerError),
+    /// A deployed revision is not a valid flow.
+    #[error("flow {flow} revision {revision} is invalid: {problems}")]
+    Invalid {
+        /// The flow id.
+        flow: String,
+        /// The bucket revision.
+        revision: u64,
+        /// Every problem, with its node or edge id and pointer.
+        problems: String,
+    },
+}
+
+/// Runs the revision of flow `id` deployed in the `lf_flows` bucket (waiting for the first
+/// deploy), and restarts with each newer revision (the old run drains first), until `stop`
+/// completes.
+pub async fn follow(
+    id: &str,
+    run: RunOptions,
+    options: &WorkerOptions,
+    drain: Duration,
+    stop: impl std::future::Future<Output = ()>,
+) -> Result<(), FollowError> {
+    use crate::runtime::transport::jetstream::deploy::Deployments;
+    let client = connect(&options.nats).await.map_err(WorkerError::from)?;
+    let deployments = Deployments::open(&async_nats::jetstream::new(client))
+        .await
+        .map_err(WorkerError::from)?;
+    tokio::pin!(stop);
+    let mut current = match deployments.get(id).await.map_err(WorkerError::from)? {
+        Some(deployed) => deployed,
+        None => {
+            tracing::info!(flow = %id, "Waiting for the flow's first deploy.");
+            tokio::select! {
+                next = deployments.next_after(id, 0) => next.map_err(WorkerError::from)?,
+                _ = &mut stop => return Ok(()),
+            }
+        }
+    };
+    loop {
+        let (revision, document) = current;
+        let registry = crate::components::registry();
+        let plan = registry
+            .validate_value(&document)
+            .and_then(|flow| registry.plan(&flow))
+            .map_err(|d| FollowError::Invalid {
+                flow: id.to_owned(),
+                revision,
+                problems: d
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            })?;
+        let options = WorkerOptions {
+            generation: revision.to_string(),
+            ..options.clone()
+        };
+        let worker = join(&plan, run.clone(), &options).await?;
+        tracing::info!(flow = %id, revision, "Running the deployed revision.");
+        let next = worker
+            .report_until(async {
+                tokio::select! {
+                    next = deployments.next_after(id, revision) => Some(next),
+                    _ = &mut stop => None,
+                }
+            })
+            .await;
+        worker.stop(drain).await;
+        match next {
+            Some(next) => {
+                current = next.map_err(WorkerError::from)?;
+                tracing::info!(flow = %id, revision = current.0, "New deploy: restarting with it.");
+            }
+            None => return Ok(()),
+        }
     }
 }

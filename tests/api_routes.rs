@@ -975,6 +975,31 @@ async fn lambda_listings_report_bad_connections_and_unreachable_endpoints() {
 }
 
 #[actix_web::test]
+async fn a_server_without_nats_shows_no_workers_and_refuses_to_start_a_jetstream_flow() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = test::init_service(app(state(dir.path(), Settings::default()))).await;
+    let mut doc = feeder_display("durable");
+    doc["edges"][0]["transport"] = json!("jetstream");
+    let (status, _, body) = call!(srv, put("durable", &doc));
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, _, body) = call!(srv, get("/api/flows/durable/workers"));
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body, json!({"nats": false, "workers": []}));
+    let (status, _, body) = call!(srv, post("/api/flows/durable/deploy", &json!({})));
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let edge = doc["edges"][0]["id"].as_str().unwrap();
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("edge {edge}")),
+        "{body}"
+    );
+    let (status, _, _) = call!(srv, get("/api/flows/nope/workers"));
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[actix_web::test]
 async fn component_actions_run_with_the_node_config_and_check_only_the_fields_they_use() {
     let dir = tempfile::tempdir().unwrap();
     let srv = test::init_service(app(state(dir.path(), Settings::default()))).await;

@@ -470,3 +470,115 @@ fn run_with_nats_ends_when_its_sources_are_done_and_the_streams_drained() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(stdout.trim(), r#"{"node":"display1","received":300}"#);
 }
+
+/// `lambdaflow serve --nats`, its address read from its first stdout line.
+struct ServeProcess {
+    child: Child,
+    url: String,
+}
+
+impl ServeProcess {
+    fn start(flows: &Path, nats: &str) -> ServeProcess {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_lambdaflow"))
+            .args(["serve", "--port", "0", "--nats", nats, "--flows"])
+            .arg(flows)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("lambdaflow serve starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("lambdaflow listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line: {line}"))
+            .to_owned();
+        ServeProcess { child, url }
+    }
+
+    fn call(&self, method: &str, path: &str, body: &Value) -> (u16, Value) {
+        let body = if body.is_null() {
+            Vec::new()
+        } else {
+            body.to_string().into_bytes()
+        };
+        let r = support::http::request(
+            method,
+            &format!("{}{path}", self.url),
+            &[("Content-Type", "application/json")],
+            &body,
+            PATIENCE,
+        )
+        .unwrap();
+        (r.status, r.json())
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn a_flow_deployed_from_the_server_runs_in_two_workers_that_the_server_shows() {
+    let server = NatsServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let serve = ServeProcess::start(dir.path(), &server.url());
+    let flow = |count: u64| {
+        json!({"id": "designed", "name": "designed", "nodes": [feeder(count, 0, 0), display("display1")],
+               "edges": [js_edge("to-display", "feeder1", "out", "display1")]})
+    };
+    let (status, saved) = serve.call("PUT", "/api/flows/designed", &flow(40));
+    assert_eq!(status, 201, "created: {saved}");
+    assert_eq!(saved["edges"][0]["transport"], "jetstream", "{saved}");
+    let (status, deployed) = serve.call("POST", "/api/flows/designed/deploy", &Value::Null);
+    assert_eq!(status, 200, "{deployed}");
+    let first = deployed["workers"]["revision"]
+        .as_u64()
+        .expect("a bucket revision");
+
+    let follow = |name: &str| {
+        WorkerProcess::spawn(
+            &[
+                "worker",
+                "--nats",
+                &server.url(),
+                "--flow-id",
+                "designed",
+                "--worker-id",
+                name,
+            ],
+            name,
+        )
+    };
+    let a = follow("designed-a");
+    let b = follow("designed-b");
+    wait_until(
+        "the deployed flow's messages reach the workers' Displays",
+        || counts(&[ns(&a.printed()), ns(&b.printed())].concat()).len() == 40,
+    );
+    wait_until("the server shows both workers with their counters", || {
+        let (status, body) = serve.call("GET", "/api/flows/designed/workers", &Value::Null);
+        let workers = body["workers"].as_array().cloned().unwrap_or_default();
+        let received: u64 = workers
+            .iter()
+            .filter_map(|w| w["nodes"]["display1"]["received"].as_u64())
+            .sum();
+        status == 200 && body["nats"] == true && workers.len() == 2 && received >= 40
+    });
+
+    // A new deploy: both workers restart with it, and its Feeder sends its messages again.
+    let (status, _) = serve.call("PUT", "/api/flows/designed", &flow(60));
+    assert_eq!(status, 200);
+    let (_, deployed) = serve.call("POST", "/api/flows/designed/deploy", &Value::Null);
+    assert!(deployed["workers"]["revision"].as_u64().unwrap() > first);
+    wait_until("the new revision's messages arrive", || {
+        let all = counts(&[ns(&a.printed()), ns(&b.printed())].concat());
+        (0..40).all(|n| all.get(&n) == Some(&2)) && (40..60).all(|n| all.get(&n) == Some(&1))
+    });
+    assert!(a.log().contains("New deploy") || b.log().contains("New deploy"));
+}

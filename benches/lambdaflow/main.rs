@@ -18,6 +18,7 @@
 mod emulator;
 mod endpoint;
 mod engine;
+mod jetstream;
 mod lambda;
 mod memory;
 mod raw;
@@ -106,6 +107,7 @@ const SECTIONS: &[&str] = &[
     "scaling",
     "batching",
     "memory",
+    "jetstream",
 ];
 
 fn usage(problem: &str) -> ! {
@@ -194,6 +196,14 @@ fn main() {
         if args.wants("batching") {
             rows.extend(sections::batching(&args).await);
             rows.extend(sections::batching_latency_bound(&args).await);
+        }
+        if args.wants("jetstream") {
+            let (full, runs) = (args.full, args.runs);
+            rows.extend(
+                tokio::task::spawn_blocking(move || jetstream::rows(full, runs))
+                    .await
+                    .expect("the jetstream section ran"),
+            );
         }
         if args.wants("memory") {
             let endpoint = endpoint::Endpoint::answer_at_once();

@@ -8,6 +8,7 @@
 
 pub mod assets;
 pub mod auth;
+pub mod broker;
 pub mod error;
 pub mod events;
 pub mod metrics;
@@ -48,6 +49,8 @@ pub struct ServeOptions {
     pub credential_secret: Option<String>,
     /// How long stopping lets in-flight work finish.
     pub drain: Duration,
+    /// The NATS server flows with JetStream edges are deployed to (`--nats`).
+    pub nats: Option<String>,
 }
 
 /// Errors that keep the server from starting.
@@ -161,6 +164,7 @@ pub fn serve(options: ServeOptions) -> Result<(), ServeError> {
         max_body: options.max_body,
         drain: options.drain,
         loopback: options.bind.is_loopback(),
+        nats: options.nats.clone(),
         ..Settings::default()
     };
     if settings.token.is_none() && !settings.loopback {

@@ -41,6 +41,7 @@ use crate::flow::registry::FLOW_SCHEMA;
         routes::flows::stop,
         routes::deploy::deploy,
         routes::deploy::deployed,
+        routes::deploy::workers,
         routes::flows::status,
         routes::runtime::send,
         routes::runtime::messages,
@@ -250,6 +251,17 @@ pub struct DeployedDoc {
     /// The flow document of that version; null before the first run.
     #[schema(value_type = Option<Object>)]
     pub flow: Option<Value>,
+}
+
+/// The workers running a flow on JetStream edges.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Workers)]
+pub struct WorkersDoc {
+    /// Whether the server was started with `--nats`.
+    pub nats: bool,
+    /// One report per live worker: `{"worker", "running", "nodes": {id: node status}}`.
+    #[schema(value_type = Vec<Object>)]
+    pub workers: Vec<Value>,
 }
 
 /// A component type, as `GET /api/components` lists it.

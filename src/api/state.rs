@@ -7,6 +7,8 @@ use std::time::Duration;
 use tokio::runtime::Handle;
 use tokio_util::sync::CancellationToken;
 
+use super::broker::Broker;
+
 use super::runner::Runner;
 use super::secrets::{CredentialStore, SecretsError};
 use super::workspace::Workspace;
@@ -31,6 +33,8 @@ pub struct Settings {
     /// The server listens on loopback only: `Host` must be a loopback name (DNS rebinding
     /// defence) and loopback origins are same-site.
     pub loopback: bool,
+    /// The NATS server flows with JetStream edges are deployed to (`serve --nats`).
+    pub nats: Option<String>,
 }
 
 impl Default for Settings {
@@ -42,6 +46,7 @@ impl Default for Settings {
             test_timeout: Duration::from_secs(30),
             keep_alive: Duration::from_secs(15),
             loopback: true,
+            nats: None,
         }
     }
 }
@@ -68,6 +73,8 @@ pub struct AppState {
     pub runner: Runner,
     /// Cancelled when the server shuts down (event streams end).
     pub shutdown: CancellationToken,
+    /// The link to the workers of flows on JetStream edges (`--nats`).
+    pub broker: Broker,
 }
 
 impl AppState {
@@ -82,6 +89,7 @@ impl AppState {
         let store = FlowStore::open(flows)?;
         let credentials = CredentialStore::open(store.dir(), secret)?;
         Ok(AppState {
+            broker: Broker::new(settings.nats.clone()),
             settings,
             workspace: Workspace { store, credentials },
             runner: Runner::new(engine),

@@ -281,7 +281,7 @@ pub struct NodeContext {
     pub(crate) shutdown: CancellationToken,
     pub(crate) mode: RunMode,
     pub(crate) print_displays: bool,
-    pub(crate) durable: bool,
+    pub(crate) durable: Option<Arc<str>>,
 }
 
 impl NodeContext {
@@ -365,10 +365,11 @@ impl NodeContext {
         self.print_displays
     }
 
-    /// Whether the flow runs on durable (JetStream) edges as one of several workers: a source
-    /// then numbers its start-up sends with stable ids, so a worker taking it over re-sends
-    /// what the stream already has as duplicates it drops.
-    pub fn is_durable(&self) -> bool {
-        self.durable
+    /// When the flow runs on durable (JetStream) edges as one of several workers, the version
+    /// of the flow that runs (a deploy revision or a hash of the flow file): a source then
+    /// numbers its start-up sends with ids stable within that version, so a worker taking it
+    /// over re-sends what the stream already has as duplicates it drops.
+    pub fn durable_generation(&self) -> Option<&str> {
+        self.durable.as_deref()
     }
 }

@@ -111,7 +111,7 @@ impl Harness {
             abort: CancellationToken::new(),
             mode,
             print_displays: false,
-            durable: false,
+            durable: None,
         };
         let (stats, task) = launch(
             flow,

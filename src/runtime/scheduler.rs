@@ -205,7 +205,7 @@ pub fn start_bound(
         abort: CancellationToken::new(),
         mode: options.mode,
         print_displays: options.print_displays,
-        durable: binding.is_some(),
+        durable: binding.as_ref().map(|b| Arc::from(b.generation.as_str())),
     };
     let kill = CancellationToken::new();
 
@@ -346,7 +346,7 @@ pub(crate) struct RunShared {
     pub(crate) abort: CancellationToken,
     pub(crate) mode: RunMode,
     pub(crate) print_displays: bool,
-    pub(crate) durable: bool,
+    pub(crate) durable: Option<Arc<str>>,
 }
 
 /// Gives a built node its context and returns its counters and the task that drives it: the
@@ -385,7 +385,7 @@ pub(crate) fn launch(
         shutdown: run.shutdown.clone(),
         mode: run.mode,
         print_displays: run.print_displays,
-        durable: run.durable,
+        durable: run.durable.clone(),
     };
     (stats, drive(component, ctx, stop_flow_on_abnormal_end))
 }

@@ -6,14 +6,15 @@
 //! the old run drain (queued and in-flight messages are processed, within the server's drain
 //! bound) before the new version takes over, so no queued message is lost. Nodes are not
 //! restarted one by one: every node of the flow restarts (its counters and Display history start
-//! afresh, as with any start).
+//! afresh, as with any start). With `serve --nats`, a flow with JetStream edges is deployed to
+//! the workers instead (`lf_flows`), and `GET /api/flows/{id}/workers` shows them.
 
 use actix_web::{HttpResponse, web};
 use serde_json::{Value, json};
 
 use super::{Data, FlowPath};
 use crate::api::error::{ApiError, blocking};
-use crate::api::openapi::{DeployDoc, DeployedDoc, ErrorDoc};
+use crate::api::openapi::{DeployDoc, DeployedDoc, ErrorDoc, WorkersDoc};
 
 /// `POST /api/flows/{id}/deploy`
 #[utoipa::path(post, path = "/api/flows/{id}/deploy", tag = "runtime", params(FlowPath),
@@ -24,6 +25,29 @@ use crate::api::openapi::{DeployDoc, DeployedDoc, ErrorDoc};
 pub async fn deploy(state: Data, path: web::Path<FlowPath>) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner().id;
     let (flow, document, rev) = super::flows::load_for_run(&state, &id).await?;
+    // A flow with JetStream edges runs in the workers that follow it, not in the server.
+    if state.broker.is_configured() && flow.edges.iter().any(|e| !e.transport.is_local()) {
+        let file = {
+            let s = state.clone();
+            let id = id.clone();
+            blocking(move || Ok(s.workspace.store.read(&id)?)).await?
+        };
+        let stored: Value = serde_json::from_slice(&file.bytes)
+            .map_err(|_| ApiError::Internal("the stored flow is not JSON".into()))?;
+        let revision = state
+            .broker
+            .deploy(state.runner.engine(), &id, &stored)
+            .await?;
+        state.runner.note_deployed(&id, &rev, document);
+        tracing::info!(flow = %id, revision, "Flow deployed to the workers.");
+        return Ok(HttpResponse::Ok().json(json!({
+            "status": {"flow": id, "state": "stopped", "nodes": {}},
+            "rev": rev,
+            "restarted": false,
+            "unchanged": false,
+            "workers": {"revision": revision},
+        })));
+    }
     let running = state.runner.is_running(&id);
     let unchanged = running && state.runner.deployed(&id).is_some_and(|(r, _)| r == rev);
     let restarted = running && !unchanged;
@@ -59,4 +83,25 @@ pub async fn deployed(state: Data, path: web::Path<FlowPath>) -> Result<HttpResp
         None => (Value::Null, Value::Null),
     };
     Ok(HttpResponse::Ok().json(json!({"running": running, "rev": rev, "flow": flow})))
+}
+
+/// `GET /api/flows/{id}/workers`: the workers running the flow on JetStream edges, each with its
+/// nodes' counters (`nats: false` when the server was started without `--nats`).
+#[utoipa::path(get, path = "/api/flows/{id}/workers", tag = "runtime", params(FlowPath),
+    responses((status = 200, description = "The flow's workers and their node counters",
+               body = WorkersDoc),
+              (status = 502, description = "The NATS server failed", body = ErrorDoc),
+              (status = "default", description = "Error", body = ErrorDoc)))]
+pub async fn workers(state: Data, path: web::Path<FlowPath>) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner().id;
+    {
+        let s = state.clone();
+        let id = id.clone();
+        blocking(move || s.workspace.store.read(&id).map(drop).map_err(Into::into)).await?; // 404
+    }
+    if !state.broker.is_configured() {
+        return Ok(HttpResponse::Ok().json(json!({"nats": false, "workers": []})));
+    }
+    let workers = state.broker.workers(state.runner.engine(), &id).await?;
+    Ok(HttpResponse::Ok().json(json!({"nats": true, "workers": workers})))
 }

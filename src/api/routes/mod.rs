@@ -170,6 +170,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .route(post().to(deploy::deploy)),
             )
             .service(resource("/flows/{id}/status").route(get().to(flows::status)))
+            .service(resource("/flows/{id}/workers").route(get().to(deploy::workers)))
             .service(resource("/flows/{id}/nodes/{node}/send").route(post().to(runtime::send)))
             .service(
                 resource("/flows/{id}/nodes/{node}/messages")

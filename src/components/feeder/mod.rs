@@ -90,8 +90,8 @@ impl Feeder {
         // On durable edges a worker taking this Feeder over sends again from the start: stable
         // ids make the stream drop what it already has (within its duplicate window).
         let stable_scope = ctx
-            .is_durable()
-            .then(|| format!("{}/{}", ctx.info().flow, self.node));
+            .durable_generation()
+            .map(|generation| format!("{}/{}/{generation}", ctx.info().flow, self.node));
         if self.config.send_on_start {
             'outer: for round in 0..self.config.repeat {
                 for (i, m) in configured.iter().enumerate() {

@@ -141,6 +141,8 @@ export interface DeployAnswer {
   rev: string;
   restarted: boolean;
   unchanged: boolean;
+  /** `serve --nats` and a flow with a JetStream route: handed to the workers, not run here. */
+  workers?: { revision: number };
 }
 
 export interface DeployedVersion {

@@ -127,6 +127,15 @@ describe('useFlowActions', () => {
     expect(s.toast).toHaveBeenLastCalledWith('ok', 'Deployed: the flow restarted with your changes.');
   });
 
+  it('says a flow deployed to JetStream workers runs there, not in the server', async () => {
+    const s = await loaded();
+    routes['POST /api/flows/lambda-sync-demo/deploy'] = () =>
+      json({ status: { flow: 'lambda-sync-demo', state: 'stopped', nodes: {} }, rev: '3', restarted: false, unchanged: false, workers: { revision: 7 } });
+    await act(() => s.hook.result.current.actions.deploy());
+    expect(s.hook.result.current.runtime.flowState).toBe('stopped');
+    expect(s.toast).toHaveBeenLastCalledWith('ok', 'Deployed to the workers (revision 7): workers following this flow (lambdaflow worker --flow-id lambda-sync-demo) run it.');
+  });
+
   it('asks before dropping unsaved changes to open another flow', async () => {
     const s = await loaded();
     act(() => s.hook.result.current.dispatch({ type: 'rename', nodeId: 'lambda1', name: 'Greeter' }));

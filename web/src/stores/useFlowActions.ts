@@ -158,7 +158,16 @@ export function useFlowActions(d: FlowActionsDeps) {
       const answer = await api.deploy(flowId);
       rdispatch({ type: 'status', status: answer.status, asOf });
       await refreshDeployed();
-      toast('ok', answer.unchanged ? 'Deployed: the running flow is already this version.' : answer.restarted ? 'Deployed: the flow restarted with your changes.' : 'Deployed: the flow runs.');
+      toast(
+        'ok',
+        answer.workers
+          ? `Deployed to the workers (revision ${answer.workers.revision}): workers following this flow (lambdaflow worker --flow-id ${flowId}) run it.`
+          : answer.unchanged
+            ? 'Deployed: the running flow is already this version.'
+            : answer.restarted
+              ? 'Deployed: the flow restarted with your changes.'
+              : 'Deployed: the flow runs.',
+      );
       void refreshFlows();
     } catch (e) {
       onAuth(e);

@@ -39,6 +39,9 @@ pub struct Binding {
     pub worker: String,
     /// How long a lease lasts without renewal (a dead worker's sources move after this).
     pub lease_ttl: Duration,
+    /// Which version of the flow runs (a deploy revision, or a hash of the flow file): a
+    /// source that ran to its end is not run again by workers of the same version.
+    pub generation: String,
 }
 
 impl std::fmt::Debug for Binding {
@@ -262,10 +265,11 @@ pub struct LeasedSource {
     pub binding: Binding,
 }
 
-/// The key marking that `node` of `flow` sent everything it was configured to send (a headless
-/// source that ended), so workers joining within the lease time do not run it again.
-fn done_key(flow: &str, node: &str) -> String {
-    format!("{}.done", super::lease::key(flow, node))
+/// The key marking that `node` of `flow` in version `generation` sent everything it was
+/// configured to send (a headless source that ended), so workers of that version joining within
+/// the lease time do not run it again.
+fn done_key(flow: &str, node: &str, generation: &str) -> String {
+    format!("{}.done.{generation}", super::lease::key(flow, node))
 }
 
 impl Component for LeasedSource {
@@ -280,7 +284,10 @@ impl Component for LeasedSource {
             let store = &binding.leases;
             let retry = binding.lease_ttl / 4;
             let mut lease = loop {
-                if matches!(store.get(done_key(&flow, &node)).await, Ok(Some(_))) {
+                if matches!(
+                    store.get(done_key(&flow, &node, &binding.generation)).await,
+                    Ok(Some(_))
+                ) {
                     tracing::info!(flow = %flow, node = %node, "Source already ran to its end in another worker.");
                     return Ok(NodeExit::Finished);
                 }
@@ -316,7 +323,8 @@ impl Component for LeasedSource {
             match outcome {
                 Some(end) => {
                     if mode == RunMode::Batch && matches!(end, Ok(NodeExit::Finished)) {
-                        let _ = store.put(done_key(&flow, &node), "done".into()).await;
+                        let key = done_key(&flow, &node, &binding.generation);
+                        let _ = store.put(key, "done".into()).await;
                     }
                     lease.release().await;
                     end
