@@ -1,12 +1,13 @@
 // Issue 12 in the designer, in real headless Chromium with real clicks: a wire clicked on the
 // canvas (Feeder → Display) opens its route sheet; switched to JetStream with a partition key it is saved as
 // flow.schema.json says and drawn dashed with a "JS" badge; switched back to Local both fields
-// are gone from the saved flow. Each step keeps a screenshot in test-results/.
+// are gone from the saved flow. On a server without --nats the workers strip says "no broker".
+// Each step keeps a screenshot in test-results/.
 //
 // Run through `npm run e2e` (e2e/run.mjs), which starts the emulator and sets the environment.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { dragFromPalette, session, shot, unexpectedProblems, waitFor, wire } from './harness.mjs';
+import { dropAndWire, newFlow, session, shot, unexpectedProblems, waitFor } from './harness.mjs';
 
 const FLOW_ID = 'e2e-jetstream';
 const s = session();
@@ -53,20 +54,12 @@ async function drawing(edgeId) {
 }
 
 test('a wire switched to JetStream with a partition key is saved and drawn as such, and back to Local drops both fields', async () => {
-  await s.page.goto(s.server.url + '/');
-  await s.page.getByTestId('new-flow-name').fill('JetStream routes');
-  await s.page.getByTestId('new-flow-id').fill(FLOW_ID);
-  await s.page.getByTestId('new-flow-create').click();
-  await s.page.getByTestId('canvas-empty').waitFor();
-  await dragFromPalette(s.page, 'feeder', 130, 240);
-  await s.page.getByTestId('node-feeder1').waitFor();
-  await dragFromPalette(s.page, 'display', 560, 240);
-  await s.page.getByTestId('node-display1').waitFor();
-  await dragFromPalette(s.page, 'display', 960, 240);
-  await s.page.getByTestId('node-display2').waitFor();
-  await wire(s.page, 'feeder1', 'out', 'display1', 'in');
-  await wire(s.page, 'display1', 'out', 'display2', 'in');
-  await waitFor('two routes on the canvas', async () => (await s.page.locator('.react-flow__edge').count()) === 2);
+  await newFlow(s.page, s.server.url, 'JetStream routes', FLOW_ID);
+  await dropAndWire(
+    s.page,
+    [['feeder', 130, 240, 'feeder1'], ['display', 560, 240, 'display1'], ['display', 960, 240, 'display2']],
+    [['feeder1', 'out', 'display1', 'in'], ['display1', 'out', 'display2', 'in']],
+  );
   await save();
   const local = await drawing('route1');
   assert.equal(local.dashes, 'none', 'a local route is drawn solid');
@@ -105,6 +98,12 @@ test('a wire switched to JetStream with a partition key is saved and drawn as su
   assert.match(js.badge.text, /^JS/);
   assert.equal(js.badge.title, 'JetStream (durable, shared by workers), keyed by customerId');
   assert.equal((await drawing('route2')).dashes, 'none');
+
+  // this server runs without --nats: the workers strip says there is no broker, no card has workers
+  const workers = s.page.getByTestId('workers-panel');
+  await waitFor('the workers strip to say there is no broker', async () => (await workers.getAttribute('data-state')) === 'no broker');
+  assert.match(await s.page.getByTestId('workers-no-broker').textContent(), /No broker: this server runs without --nats/);
+  assert.equal(await s.page.locator('[data-testid^="workers-feeder1"], [data-testid^="workers-display"]').count(), 0);
   await s.page.getByRole('button', { name: 'Close route sheet' }).click();
   await sheet.waitFor({ state: 'detached' });
   await shot(s.page, 'jetstream-route-dashed-with-badge');
@@ -123,8 +122,9 @@ test('a wire switched to JetStream with a partition key is saved and drawn as su
   const solid = await drawing('route1');
   assert.equal(solid.dashes, 'none');
   assert.equal(solid.badge, null);
+  // no JetStream route left: no workers strip
+  await workers.waitFor({ state: 'detached' });
   await shot(s.page, 'jetstream-route-back-to-local');
 
-  // a server without the workers route (before it lands) answers 404 there: the strip says so
-  assert.deepEqual(unexpectedProblems(s.browser.problems, [[404, `/api/flows/${FLOW_ID}/workers`]]), []);
+  assert.deepEqual(unexpectedProblems(s.browser.problems), []);
 });
