@@ -116,6 +116,12 @@ test('a wire switched to JetStream with a partition key is saved and drawn as su
 
   await s.page.getByTestId('transport-local').check();
   assert.equal(await s.page.getByTestId('partition-key').count(), 0);
+  // undoable like any edit, with the keyboard, from the radio button just clicked
+  await s.page.keyboard.press('Control+z');
+  await waitFor('undo to bring JetStream back', async () => s.page.getByTestId('transport-jetstream').isChecked());
+  assert.equal(await s.page.getByTestId('partition-key').inputValue(), 'customerId');
+  await s.page.keyboard.press('Control+Shift+z');
+  await waitFor('redo to switch to Local again', async () => s.page.getByTestId('transport-local').isChecked());
   await save();
   const back = (await savedFlow()).edges.find((e) => e.id === 'route1');
   assert.deepEqual(back, { id: 'route1', from: { node: 'feeder1', port: 'out' }, to: { node: 'display1', port: 'in' } });

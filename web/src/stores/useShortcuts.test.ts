@@ -40,6 +40,18 @@ describe('useShortcuts', () => {
     expect(save).toHaveBeenCalledOnce();
   });
 
+  it('undoes from a radio button or checkbox, which have no text of their own to undo', () => {
+    const { dispatched } = setup();
+    for (const type of ['radio', 'checkbox']) {
+      const input = document.createElement('input');
+      input.type = type;
+      document.body.appendChild(input);
+      fireEvent.keyDown(input, { key: 'z', ctrlKey: true });
+      input.remove();
+    }
+    expect(dispatched.map((a) => a.type)).toEqual(['undo', 'undo']);
+  });
+
   it('does nothing but save while a dialog is open', () => {
     const { dispatched } = setup({ select: ['lambda1'], dialogOpen: true });
     fireEvent.keyDown(window, { key: 'a', ctrlKey: true });
