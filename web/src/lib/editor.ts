@@ -52,7 +52,8 @@ export type EditorAction =
    */
   | { type: 'setEdge'; edgeId: string; transport?: EdgeTransport; partitionKey?: string }
   | { type: 'setMeta'; name?: string; description?: string }
-  | { type: 'select'; nodeIds: string[] }
+  /** Selects exactly these nodes and routes (`edgeIds` default none: a route alone opens its sheet). */
+  | { type: 'select'; nodeIds: string[]; edgeIds?: string[] }
   | { type: 'undo' }
   | { type: 'redo' }
   | { type: 'saved'; flow: FlowDocument }
@@ -257,10 +258,11 @@ export function editorReducer(s: EditorState, a: EditorAction): EditorState {
 
     case 'select': {
       const ids = new Set(a.nodeIds);
+      const edgeIds = new Set(a.edgeIds ?? []);
       return {
         ...s,
         nodes: s.nodes.map((n) => (Boolean(n.selected) === ids.has(n.id) ? n : { ...n, selected: ids.has(n.id) })),
-        edges: s.edges.map((e) => (e.selected ? { ...e, selected: false } : e)),
+        edges: s.edges.map((e) => (Boolean(e.selected) === edgeIds.has(e.id) ? e : { ...e, selected: edgeIds.has(e.id) })),
       };
     }
 
