@@ -280,12 +280,9 @@ impl Printing {
 }
 
 fn run(path: PathBuf, timeout: Option<u64>, printing: Printing) -> ExitCode {
-    let plan = match registry().load_plan(&path) {
-        Ok(f) => f,
-        Err(e) => {
-            report_load_error(&path, &e);
-            return ExitCode::from(1);
-        }
+    let plan = match load_plan(&path) {
+        Ok(plan) => plan,
+        Err(code) => return code,
     };
     let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
     rt.block_on(async move {
@@ -331,6 +328,14 @@ fn run(path: PathBuf, timeout: Option<u64>, printing: Printing) -> ExitCode {
     })
 }
 
+/// The flow file compiled into a plan, or exit code 1 with every problem printed.
+fn load_plan(path: &std::path::Path) -> Result<lambdaflow::runtime::Plan, ExitCode> {
+    registry().load_plan(path).map_err(|e| {
+        report_load_error(path, &e);
+        ExitCode::from(1)
+    })
+}
+
 /// When a worker process ends.
 #[derive(Clone, Copy)]
 enum Ending {
@@ -346,12 +351,9 @@ fn run_worker(
     printing: Printing,
     ending: Ending,
 ) -> ExitCode {
-    let plan = match registry().load_plan(&path) {
-        Ok(f) => f,
-        Err(e) => {
-            report_load_error(&path, &e);
-            return ExitCode::from(1);
-        }
+    let plan = match load_plan(&path) {
+        Ok(plan) => plan,
+        Err(code) => return code,
     };
     // The flow file's version: workers of the same file share their sources' ends.
     options.generation = {

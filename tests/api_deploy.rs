@@ -216,3 +216,73 @@ async fn after_a_restart_the_event_stream_never_says_stopped_once_the_new_run_sa
         }
     }
 }
+
+/// Waits until `display`'s messages say `total` (`total` counts all, kept or not).
+macro_rules! wait_total {
+    ($srv:expr, $display:expr, $total:expr) => {{
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let uri = format!("/api/flows/demo/nodes/{}/messages", $display);
+            let (_, got) = call!($srv, test::TestRequest::get().uri(&uri));
+            if got["total"] == $total {
+                break got;
+            }
+            assert!(std::time::Instant::now() < deadline, "{}: {got}", $display);
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }};
+}
+
+#[actix_web::test]
+async fn deploy_redeploys_only_the_nodes_whose_config_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = test::init_service(app(state(dir.path()))).await;
+    let mut doc = flow(1);
+    call!(srv, put(&doc));
+    let (status, _) = call!(srv, post("/api/flows/demo/deploy", &json!({})));
+    assert_eq!(status, StatusCode::OK);
+    let send = |body: Value| post("/api/flows/demo/nodes/feeder1/send", &body);
+    for i in 0..3 {
+        let (status, _) = call!(srv, send(json!({"body": format!("m{i}")})));
+        assert_eq!(status, StatusCode::ACCEPTED);
+    }
+    wait_total!(srv, "display1", 3);
+
+    // Only the Display's config changes: only the Display is redeployed.
+    doc["nodes"][1]["config"] = json!({"maxMessages": 2});
+    let (status, saved) = call!(srv, put(&doc));
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    let (status, body) = call!(srv, post("/api/flows/demo/deploy", &json!({})));
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["restarted"], false, "{body}");
+    assert_eq!(body["redeployed"], json!(["display1"]), "{body}");
+    assert_eq!(body["rev"], saved["rev"]);
+    // The Feeder ran on: its counter was not reset.
+    assert_eq!(body["status"]["nodes"]["feeder1"]["emitted"], 3, "{body}");
+    for i in 3..5 {
+        call!(srv, send(json!({"body": format!("m{i}")})));
+    }
+    // The new version applies (keeps 2) and took over the same counters and queue.
+    let got = wait_total!(srv, "display1", 5);
+    assert_eq!(got["messages"].as_array().unwrap().len(), 2, "{got}");
+    assert_eq!(got["messages"][1]["body"], "m4", "{got}");
+
+    // The Feeder's default message changes: the new version sends it.
+    doc["nodes"][0]["config"] = json!({"messages": [{"body": "new default"}]});
+    call!(srv, put(&doc));
+    let (_, body) = call!(srv, post("/api/flows/demo/deploy", &json!({})));
+    assert_eq!(body["redeployed"], json!(["feeder1"]), "{body}");
+    call!(srv, send(json!({})));
+    let got = wait_total!(srv, "display1", 6);
+    assert_eq!(got["messages"][1]["body"], "new default", "{got}");
+
+    // Names and positions only: nothing is redeployed, the new version is noted.
+    doc["nodes"][1]["name"] = json!("Renamed");
+    doc["nodes"][1]["position"] = json!({"x": 400, "y": 80});
+    let (_, saved) = call!(srv, put(&doc));
+    let (_, body) = call!(srv, post("/api/flows/demo/deploy", &json!({})));
+    assert_eq!(body["redeployed"], json!([]), "{body}");
+    assert_eq!(body["restarted"], false);
+    let (_, deployed) = call!(srv, test::TestRequest::get().uri("/api/flows/demo/deploy"));
+    assert_eq!(deployed["rev"], saved["rev"]);
+}

@@ -3,7 +3,7 @@
 //! row and what limits it.
 //!
 //! ```text
-//! cargo bench --bench lambdaflow -- [--runs N] [--workers N] [--only engine,...]
+//! cargo bench --bench lambdaflow -- [--runs N] [--workers N] [--no-emulator] [--only engine,...]
 //! ```
 //!
 //! The `instructions` section re-runs this binary under `valgrind --tool=callgrind` with
@@ -46,6 +46,9 @@ struct Args {
     only: Vec<String>,
     /// Worker threads of the tokio runtime everything runs on (default: one per core).
     workers: Option<usize>,
+    /// Run the rows against `cargo lambda watch` (off with `--no-emulator`: only the minimal
+    /// endpoint's rows, no release build of the demo functions).
+    emulator: bool,
 }
 
 impl Args {
@@ -55,6 +58,7 @@ impl Args {
             runs: 5,
             only: Vec::new(),
             workers: None,
+            emulator: true,
         };
         let mut it = std::env::args().skip(1);
         while let Some(a) = it.next() {
@@ -83,6 +87,7 @@ impl Args {
                             .unwrap_or_else(|| usage("--workers needs a positive number")),
                     )
                 }
+                "--no-emulator" => args.emulator = false,
                 "-h" | "--help" => usage(""),
                 other => usage(&format!("unknown argument {other}")),
             }
@@ -115,7 +120,8 @@ fn usage(problem: &str) -> ! {
         eprintln!("bench: {problem}");
     }
     eprintln!(
-        "usage: cargo bench --bench lambdaflow -- [--runs N] [--workers N] [--only {}]",
+        "usage: cargo bench --bench lambdaflow -- [--runs N] [--workers N] [--no-emulator] \
+         [--only {}]",
         SECTIONS.join(",")
     );
     std::process::exit(2)
@@ -179,7 +185,8 @@ fn main() {
                 );
             }
         }
-        let needs_emulator = args.full && (args.wants("lambda") || args.wants("scaling"));
+        let needs_emulator =
+            args.full && args.emulator && (args.wants("lambda") || args.wants("scaling"));
         let emulator = needs_emulator.then(|| emulator::Emulator::start(EMULATOR_INSTANCES));
         if !args.full {
             eprintln!(

@@ -30,6 +30,9 @@ pub struct Runner {
     generations: Mutex<HashMap<String, Arc<Mutex<u64>>>>,
     /// The stored version (rev and document, without secrets) each run was started from.
     deployed: Mutex<HashMap<String, (String, serde_json::Value)>>,
+    /// What each run's nodes run with (fingerprints, no secrets kept), for node-by-node
+    /// redeploys.
+    fingerprints: Mutex<HashMap<String, Fingerprint>>,
     transitions: tokio::sync::Mutex<()>,
 }
 
@@ -47,6 +50,7 @@ impl Runner {
             flows: Mutex::new(HashMap::new()),
             hubs: Mutex::new(HashMap::new()),
             deployed: Mutex::new(HashMap::new()),
+            fingerprints: Mutex::new(HashMap::new()),
             generations: Mutex::new(HashMap::new()),
             transitions: tokio::sync::Mutex::new(()),
         }
@@ -139,7 +143,51 @@ impl Runner {
             .lock()
             .expect("runner lock")
             .insert(flow.id.clone(), handle.clone());
+        self.fingerprints
+            .lock()
+            .expect("fingerprints lock")
+            .insert(flow.id.clone(), Fingerprint::of(flow));
         Ok(handle.status())
+    }
+
+    /// Applies a new version of a running flow node by node when only node configs changed
+    /// (same nodes, types and edges): each changed node finishes its work in flight and its new
+    /// version takes over its queue; the rest runs on. Returns the redeployed node ids, or
+    /// `None` when the flow's shape changed (the caller restarts the whole flow) or it does not
+    /// run.
+    pub async fn redeploy_nodes(&self, flow: &Flow) -> Result<Option<Vec<String>>, RuntimeError> {
+        let _t = self.transitions.lock().await;
+        let Some(handle) = self.handle(&flow.id).filter(|h| h.is_running()) else {
+            return Ok(None);
+        };
+        let new = Fingerprint::of(flow);
+        let changed = {
+            let prints = self.fingerprints.lock().expect("fingerprints lock");
+            match prints.get(&flow.id) {
+                Some(old) if old.shape == new.shape => new.changed_since(old),
+                _ => return Ok(None),
+            }
+        };
+        let plan = crate::components::registry()
+            .plan(flow)
+            .map_err(|d| plan_error(flow, d))?;
+        for id in &changed {
+            let node = plan.node(id).ok_or_else(|| RuntimeError::UnknownNode {
+                flow: plan.flow.clone(),
+                node: id.as_str().into(),
+            })?;
+            let component = {
+                let _in_engine = self.engine.enter();
+                node.build()?
+            };
+            handle.redeploy_node(id, component)?;
+            tracing::info!(flow = %flow.id, node = %id, "Redeploying the node with its new config.");
+        }
+        self.fingerprints
+            .lock()
+            .expect("fingerprints lock")
+            .insert(flow.id.clone(), new);
+        Ok(Some(changed))
     }
 
     /// Stops a flow, letting in-flight work drain for up to `drain`; `None` if it never ran.
@@ -255,4 +303,48 @@ fn plan_error(flow: &Flow, diags: Vec<crate::flow::Diagnostic>) -> RuntimeError 
             .unwrap_or_default(),
         message: first.map(|d| d.message).unwrap_or_default(),
     }
+}
+
+/// What a run's nodes run with: the flow's shape (node ids and types, edges) and a hash of each
+/// node's config (secrets included, so a new secret redeploys its node; only hashes are kept).
+#[derive(Debug, Clone, PartialEq)]
+struct Fingerprint {
+    shape: u64,
+    configs: Vec<(String, u64)>,
+}
+
+impl Fingerprint {
+    fn of(flow: &Flow) -> Fingerprint {
+        let nodes: Vec<(&str, &str)> = flow
+            .nodes
+            .iter()
+            .map(|n| (n.id.as_str(), n.component_type.as_str()))
+            .collect();
+        let shape = json_hash(&serde_json::json!({"nodes": nodes, "edges": flow.edges}));
+        let configs = flow
+            .nodes
+            .iter()
+            .map(|n| (n.id.clone(), json_hash(&n.config)))
+            .collect();
+        Fingerprint { shape, configs }
+    }
+
+    /// The nodes whose config differs from `old`'s.
+    fn changed_since(&self, old: &Fingerprint) -> Vec<String> {
+        self.configs
+            .iter()
+            .filter(|(id, h)| !old.configs.iter().any(|(o, oh)| o == id && oh == h))
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+}
+
+/// A hash of a JSON value's canonical text (keys sorted).
+fn json_hash(value: &serde_json::Value) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut canonical = value.clone();
+    crate::flow::model::sort_keys(&mut canonical);
+    let mut h = std::hash::DefaultHasher::new();
+    canonical.to_string().hash(&mut h);
+    h.finish()
 }

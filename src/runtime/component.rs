@@ -282,6 +282,46 @@ pub struct NodeContext {
     pub(crate) mode: RunMode,
     pub(crate) print_displays: bool,
     pub(crate) durable: Option<Arc<str>>,
+    /// Cancelled when a new version of this node is waiting to take over (a redeploy of its
+    /// config): the node's input then reads as ended, so it finishes its work in flight and
+    /// returns; what is still queued stays for the new version.
+    pub(crate) redeploying: CancellationToken,
+    pub(crate) replacement: Arc<Replacement>,
+}
+
+/// A node's next version, waiting for the running one to finish (see
+/// [`NodeContext::redeploying`]).
+#[derive(Default)]
+pub struct Replacement {
+    next: std::sync::Mutex<Option<Box<dyn Component>>>,
+    token: std::sync::Mutex<CancellationToken>,
+}
+
+impl std::fmt::Debug for Replacement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Replacement").finish_non_exhaustive()
+    }
+}
+
+impl Replacement {
+    /// Asks the running version to finish and hands over to `next`.
+    pub(crate) fn request(&self, next: Box<dyn Component>) {
+        *self.next.lock().expect("replacement lock") = Some(next);
+        self.token.lock().expect("replacement lock").cancel();
+    }
+
+    /// The version waiting to take over, with the token the new version watches.
+    pub(crate) fn take(&self) -> Option<(Box<dyn Component>, CancellationToken)> {
+        let next = self.next.lock().expect("replacement lock").take()?;
+        let token = CancellationToken::new();
+        *self.token.lock().expect("replacement lock") = token.clone();
+        Some((next, token))
+    }
+
+    /// The token the current version watches.
+    pub(crate) fn token(&self) -> CancellationToken {
+        self.token.lock().expect("replacement lock").clone()
+    }
 }
 
 impl NodeContext {
@@ -299,9 +339,27 @@ impl NodeContext {
     /// Cancel-safe. One at a time, never in batches: a message taken from the queue frees a
     /// slot upstream, so a node holds no more than its queue's capacity plus the message in hand.
     pub async fn recv(&mut self) -> Option<Message> {
-        let msg = self.input.as_mut()?.recv().await?;
+        if self.redeploying.is_cancelled() {
+            return None;
+        }
+        let rx = self.input.as_mut()?;
+        let msg = match rx.try_recv() {
+            Ok(msg) => msg,
+            Err(mpsc::error::TryRecvError::Disconnected) => return None,
+            Err(mpsc::error::TryRecvError::Empty) => tokio::select! {
+                biased;
+                _ = self.redeploying.cancelled() => return None,
+                msg = rx.recv() => msg?,
+            },
+        };
         self.emitter.stats.add_received();
         Some(msg)
+    }
+
+    /// Cancelled when a new version of this node waits to take over: a source stops producing
+    /// and returns (nodes with inputs see their input end through [`NodeContext::recv`]).
+    pub fn redeploying(&self) -> &CancellationToken {
+        &self.redeploying
     }
 
     /// Whether no input message is waiting right now (the next `recv` would wait).

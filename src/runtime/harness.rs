@@ -113,7 +113,7 @@ impl Harness {
             print_displays: false,
             durable: None,
         };
-        let (stats, task) = launch(
+        let (stats, _, task) = launch(
             flow,
             node,
             type_name,

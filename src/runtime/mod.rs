@@ -1,9 +1,11 @@
 //! The engine: the component contract (typed types behind erased ones), ids, plans, ports, the
-//! scheduler, error handling, the single-component harness and the transports. It knows nothing
-//! of flow files or of the components this binary ships.
+//! scheduler, error handling, the invocation driver of request/response components, the
+//! single-component harness and the transports. It knows nothing of flow files or of the
+//! components this binary ships.
 
 pub mod component;
 pub mod component_type;
+pub mod driver;
 pub mod error;
 pub mod handling;
 pub mod harness;

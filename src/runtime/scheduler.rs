@@ -20,7 +20,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::component::{
-    Component, Control, Emitter, NodeContext, NodeExit, NodeInfo, RunMode, SendRequest,
+    Component, Control, Emitter, NodeContext, NodeExit, NodeInfo, Replacement, RunMode, SendRequest,
 };
 use super::component_type::Capabilities;
 use super::error::RuntimeError;
@@ -158,6 +158,7 @@ pub struct FlowStatus {
 struct NodeHandle {
     component: &'static str,
     capabilities: Capabilities,
+    replacement: Arc<Replacement>,
     stats: Arc<NodeStats>,
     control: mpsc::Sender<Control>,
 }
@@ -280,7 +281,7 @@ pub fn start_bound(
         plan.nodes.iter().zip(built).zip(outputs).zip(receivers)
     {
         let (control_tx, control_rx) = mpsc::channel(16);
-        let (stats, task) = launch(
+        let (stats, replacement, task) = launch(
             &flow_id,
             &node.id,
             node.descriptor.type_name,
@@ -298,6 +299,7 @@ pub fn start_bound(
                 capabilities: node.descriptor.capabilities,
                 stats,
                 control: control_tx,
+                replacement,
             },
         );
         set.spawn(task);
@@ -364,6 +366,7 @@ pub(crate) fn launch(
     stop_flow_on_abnormal_end: Option<CancellationToken>,
 ) -> (
     Arc<NodeStats>,
+    Arc<Replacement>,
     impl Future<Output = NodeEnd> + Send + 'static,
 ) {
     let stats = Arc::new(NodeStats::default());
@@ -372,7 +375,10 @@ pub(crate) fn launch(
         node: node.clone(),
         component: component_type,
     });
+    let replacement = Arc::new(Replacement::default());
     let ctx = NodeContext {
+        redeploying: replacement.token(),
+        replacement: replacement.clone(),
         emitter: Emitter::new(
             info,
             outputs,
@@ -387,7 +393,11 @@ pub(crate) fn launch(
         print_displays: run.print_displays,
         durable: run.durable.clone(),
     };
-    (stats, drive(component, ctx, stop_flow_on_abnormal_end))
+    (
+        stats,
+        replacement,
+        drive(component, ctx, stop_flow_on_abnormal_end),
+    )
 }
 
 /// Runs one node to its end, then parks its input queue until the flow stops.
@@ -400,9 +410,23 @@ async fn drive(
     let node = ctx.info().node.clone();
     let flow = ctx.info().flow.clone();
     stats.set_state(NodeState::Running);
-    let result = AssertUnwindSafe(component.run(&mut ctx))
-        .catch_unwind()
-        .await;
+    let mut component = component;
+    let result = loop {
+        let result = AssertUnwindSafe(component.run(&mut ctx))
+            .catch_unwind()
+            .await;
+        // A redeploy of this node: the new version takes over the same input queue, outputs
+        // and counters; nothing queued is lost.
+        if matches!(result, Ok(Ok(NodeExit::Finished)))
+            && let Some((next, token)) = ctx.replacement.take()
+        {
+            ctx.redeploying = token;
+            component = next;
+            tracing::info!(flow = %flow, node = %node, "Node redeployed with its new config.");
+            continue;
+        }
+        break result;
+    };
     let NodeContext {
         emitter,
         input,
@@ -685,6 +709,24 @@ impl FlowHandle {
             .await
             .map_err(|_| not_running())?;
         answer.await.map_err(|_| not_running())?
+    }
+
+    /// Redeploys one node: its running version finishes the work it holds (its input reads as
+    /// ended; what is queued stays), then `component` — the node built from its new config —
+    /// takes over the same input queue, outputs and counters. The rest of the flow runs on.
+    pub fn redeploy_node(
+        &self,
+        node: &str,
+        component: Box<dyn Component>,
+    ) -> Result<(), RuntimeError> {
+        let h = self.node(node)?;
+        if !self.is_running() {
+            return Err(RuntimeError::NotRunning {
+                node: NodeId::new(node),
+            });
+        }
+        h.replacement.request(component);
+        Ok(())
     }
 
     /// The messages a node keeps (oldest first) and how many it ever recorded.

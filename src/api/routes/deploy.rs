@@ -1,12 +1,13 @@
 //! Deploy, as Node-RED's: apply the stored version of a flow to its run, and say which version
 //! runs so that the designer can mark what changed since.
 //!
-//! `POST /api/flows/{id}/deploy` starts a stopped flow, or restarts a running one whose stored
-//! version differs from the one it runs. A restart is a stop followed by a start: the stop lets
-//! the old run drain (queued and in-flight messages are processed, within the server's drain
-//! bound) before the new version takes over, so no queued message is lost. Nodes are not
-//! restarted one by one: every node of the flow restarts (its counters and Display history start
-//! afresh, as with any start). With `serve --nats`, a flow with JetStream edges is deployed to
+//! `POST /api/flows/{id}/deploy` starts a stopped flow, or applies the stored version to a
+//! running one. When only node configs changed (same nodes, types and edges), just those nodes
+//! are redeployed: each finishes the work it holds, then its new version takes over its input
+//! queue, outputs and counters (`"redeployed": [ids]`; a change of names or positions only
+//! redeploys nothing). Otherwise the flow restarts: the stop lets the old run drain (queued and
+//! in-flight messages are processed, within the server's drain bound) before the new version
+//! starts, so no queued message is lost; every node then starts afresh. With `serve --nats`, a flow with JetStream edges is deployed to
 //! the workers instead (`lf_flows`), and `GET /api/flows/{id}/workers` shows them.
 
 use actix_web::{HttpResponse, web};
@@ -50,6 +51,25 @@ pub async fn deploy(state: Data, path: web::Path<FlowPath>) -> Result<HttpRespon
     }
     let running = state.runner.is_running(&id);
     let unchanged = running && state.runner.deployed(&id).is_some_and(|(r, _)| r == rev);
+    // Only node configs changed: those nodes take their new version, the rest runs on.
+    if running
+        && !unchanged
+        && let Some(redeployed) = state.runner.redeploy_nodes(&flow).await?
+    {
+        state.runner.note_deployed(&id, &rev, document);
+        let status = state
+            .runner
+            .handle(&id)
+            .map(|h| h.status())
+            .ok_or_else(|| ApiError::Internal("the flow stopped while redeploying".into()))?;
+        return Ok(HttpResponse::Ok().json(json!({
+            "status": status,
+            "rev": rev,
+            "restarted": false,
+            "unchanged": false,
+            "redeployed": redeployed,
+        })));
+    }
     let restarted = running && !unchanged;
     if restarted {
         state.runner.stop(&id, state.settings.drain).await;

@@ -118,13 +118,19 @@ impl Feeder {
         }
         loop {
             let shutdown = ctx.shutdown().clone();
+            // A redeploy of this Feeder: stop here, the new version takes over.
+            let redeploying = ctx.redeploying().clone();
             let Some(control) = ctx.control() else {
-                shutdown.cancelled().await;
+                tokio::select! {
+                    _ = shutdown.cancelled() => {}
+                    _ = redeploying.cancelled() => {}
+                }
                 break;
             };
             let cmd = tokio::select! {
                 c = control.recv() => c,
                 _ = shutdown.cancelled() => None,
+                _ = redeploying.cancelled() => None,
             };
             match cmd {
                 None => break,

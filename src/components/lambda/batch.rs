@@ -25,8 +25,10 @@ use tokio::time::Instant;
 use super::call::{self, Call};
 use super::config::{LambdaConfig, MetadataField};
 use super::payload::{too_large, v2_record};
+use super::service::Unit;
 use crate::message::Message;
 use crate::runtime::Failure;
+use crate::runtime::driver::Batching;
 
 /// One message in a batch: its record (serialised), or why it has none.
 #[derive(Debug, Clone)]
@@ -195,6 +197,29 @@ pub fn ids(entries: &[Entry]) -> Vec<&str> {
         .filter(|e| e.record.is_ok())
         .map(|e| e.message.id.as_str())
         .collect()
+}
+
+/// The invocation driver's batching triggers are this batcher's.
+impl Batching<Unit> for Batcher {
+    fn push(&mut self, message: Message) {
+        Batcher::push(self, message)
+    }
+
+    fn is_empty(&self) -> bool {
+        Batcher::is_empty(self)
+    }
+
+    fn is_full(&self) -> bool {
+        Batcher::is_full(self)
+    }
+
+    fn deadline(&self) -> Option<Instant> {
+        Batcher::deadline(self)
+    }
+
+    fn take(&mut self) -> Unit {
+        Unit::Batch(Batcher::take(self))
+    }
 }
 
 /// The JSON array of a batch's valid records.

@@ -1,15 +1,14 @@
-//! One invocation: sends a payload with the node's settings, classifies the result and decodes
-//! the response, attempt after attempt as the error-handling policy allows. Each attempt holds
-//! one of the node's `maxConcurrency` slots only while the call is in progress ([`Gate`]): a
-//! message waiting for a retry holds none, so other messages keep being invoked.
+//! One Lambda call: sends a payload with the node's settings ([`Invoker::call`]), then judges
+//! the reply and decodes the response ([`Invoker::judge`]). Retries, call slots and ordering
+//! are the invocation driver's (`runtime::driver`).
 
 use std::borrow::Cow;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use aws_sdk_lambda::Client;
+use aws_sdk_lambda::error::SdkError;
 use aws_sdk_lambda::operation::RequestId as _;
+use aws_sdk_lambda::operation::invoke::{InvokeError, InvokeOutput};
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{InvocationType, LogType};
 use base64::Engine as _;
@@ -21,50 +20,13 @@ use super::call::Call;
 use super::classify::classify;
 use super::config::{InvocationKind, LambdaConfig};
 use super::payload::{Charset, Success, decode_response};
-use crate::runtime::{Condition, Emitter, ErrorHandling, Failure, FinalFailure, with_retries};
+use crate::runtime::{Condition, Emitter, Failure, FinalFailure};
 
-/// The node's invocation slots and how many messages are busy (admitted and not yet past
-/// their first attempt, or inside a retry attempt). The run loop reads input while fewer than
-/// `maxConcurrency` are busy; the semaphore bounds calls in flight.
+/// What one call answered, and how long it took.
 #[derive(Debug)]
-pub struct Gate {
-    slots: Arc<tokio::sync::Semaphore>,
-    busy: AtomicUsize,
-    /// Wakes the run loop when a message stops being busy.
-    pub changed: tokio::sync::Notify,
-}
-
-impl Gate {
-    /// A gate with `max` invocation slots.
-    pub fn new(max: usize) -> Arc<Self> {
-        Arc::new(Gate {
-            slots: Arc::new(tokio::sync::Semaphore::new(max)),
-            busy: AtomicUsize::new(0),
-            changed: tokio::sync::Notify::new(),
-        })
-    }
-
-    /// Messages busy now.
-    pub fn busy(&self) -> usize {
-        self.busy.load(Ordering::Acquire)
-    }
-
-    /// Marks one message busy until the guard is dropped.
-    pub fn enter(self: &Arc<Self>) -> Busy {
-        self.busy.fetch_add(1, Ordering::AcqRel);
-        Busy(self.clone())
-    }
-}
-
-/// One busy message (see [`Gate`]).
-#[derive(Debug)]
-pub struct Busy(Arc<Gate>);
-
-impl Drop for Busy {
-    fn drop(&mut self) {
-        self.0.busy.fetch_sub(1, Ordering::AcqRel);
-        self.0.changed.notify_one();
-    }
+pub struct Reply {
+    result: Result<InvokeOutput, SdkError<InvokeError>>,
+    elapsed: Duration,
 }
 
 /// Invokes the node's function.
@@ -169,41 +131,8 @@ impl Invoker {
         }
     }
 
-    /// Invokes with `payload`, retrying as `policy` allows. `busy` marks the message busy for
-    /// its first attempt; each attempt takes one of `gate`'s slots for the call only.
-    pub async fn invoke(
-        &self,
-        payload: &Bytes,
-        policy: &ErrorHandling,
-        emitter: &Emitter,
-        gate: &Arc<Gate>,
-        busy: Busy,
-    ) -> Result<Success, FinalFailure> {
-        let mut first = Some(busy);
-        let (mut ok, attempts) = with_retries(policy, emitter.abort(), |attempt| {
-            let busy = first.take().unwrap_or_else(|| gate.enter());
-            let slots = gate.slots.clone();
-            async move {
-                // The semaphore is never closed, so a permit always comes.
-                let slot = slots.acquire_owned().await.ok();
-                let result = self.attempt(payload, emitter, attempt).await;
-                drop(slot);
-                drop(busy);
-                result
-            }
-        })
-        .await?;
-        ok.attempts = attempts;
-        Ok(ok)
-    }
-
-    /// One attempt.
-    async fn attempt(
-        &self,
-        payload: &Bytes,
-        emitter: &Emitter,
-        attempt: u32,
-    ) -> Result<Success, Failure> {
+    /// Sends `payload` once, timing the call into the node's latency histogram.
+    pub async fn call(&self, payload: &Bytes, emitter: &Emitter) -> Reply {
         // RequestResponse is Lambda's default: leaving the header out saves signing and sending it
         // on every call.
         let kind = match self.kind {
@@ -230,6 +159,12 @@ impl Invoker {
         let result = request.send().await;
         let elapsed = started.elapsed();
         emitter.stats().latency.observe(elapsed);
+        Reply { result, elapsed }
+    }
+
+    /// Judges a reply: the decoded success, or the failure (with the function's context).
+    pub fn judge(&self, reply: Reply, emitter: &Emitter, attempt: u32) -> Result<Success, Failure> {
+        let Reply { result, elapsed } = reply;
         let node = &emitter.info().node;
         let out = classify(result, self.charset, self.retry_timeouts).map_err(|f| {
             tracing::debug!(node = %node, function = %self.function_name, attempt,
