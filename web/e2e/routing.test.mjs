@@ -6,7 +6,7 @@
 // Run through `npm run e2e` (e2e/run.mjs), which starts the emulator and sets the environment.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { closeInspector, dragFromPalette, handle, shot, startBrowser, startServer, unexpectedProblems, waitFor, wire } from './harness.mjs';
+import { closeInspector, dragFromPalette, dropAndWire, handle, newFlow, shot, startBrowser, startServer, unexpectedProblems, waitFor } from './harness.mjs';
 
 const TIMEOUT = 30_000;
 
@@ -82,18 +82,9 @@ async function assertRoutedAround(nodeId, what) {
 }
 
 test('a wire routes around a card dropped between the two cards it joins, and again when the card is dragged', async () => {
-  await page.goto(server.url + '/');
-  await page.getByTestId('new-flow-name').fill('Routing');
-  await page.getByTestId('new-flow-id').fill('e2e-routing');
-  await page.getByTestId('new-flow-create').click();
-  await page.getByTestId('canvas-empty').waitFor();
+  await newFlow(page, server.url, 'Routing', 'e2e-routing');
 
-  await dragFromPalette(page, 'feeder', 150, 260);
-  await page.getByTestId('node-feeder1').waitFor();
-  await dragFromPalette(page, 'display', 850, 260);
-  await page.getByTestId('node-display1').waitFor();
-  await wire(page, 'feeder1', 'out', 'display1', 'in');
-  await waitFor('one route on the canvas', async () => (await page.locator('.react-flow__edge').count()) === 1);
+  await dropAndWire(page, [['feeder', 150, 260, 'feeder1'], ['display', 850, 260, 'display1']], [['feeder1', 'out', 'display1', 'in']]);
   await shot(page, 'routing-straight-wire');
 
   // a card dropped right on the wire

@@ -107,7 +107,7 @@ async function stopEmulator() {
   await emulator.stop();
 }
 
-const files = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['designer.test.mjs', 'workflow.test.mjs', 'routing.test.mjs'].map((f) => path.join(webDir, 'e2e', f));
+const files = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['designer.test.mjs', 'workflow.test.mjs', 'routing.test.mjs', 'jetstream.test.mjs', 'workers.test.mjs'].map((f) => path.join(webDir, 'e2e', f));
 const code = await new Promise((resolve) => {
   const child = spawn(process.execPath, ['--test', '--test-concurrency=1', ...files], {
     cwd: webDir,

@@ -8,6 +8,7 @@ import type { FlowDocument } from './api/types';
 import { AppDialogs, type DialogState } from './components/AppDialogs';
 import { Canvas } from './components/Canvas';
 import { DebugPanel } from './components/DebugPanel';
+import { EdgeSheet } from './components/EdgeSheet';
 import { FlowsPanel } from './components/FlowsPanel';
 import { Inspector } from './components/Inspector';
 import { KeysHelp } from './components/KeysHelp';
@@ -15,12 +16,14 @@ import { Palette } from './components/Palette';
 import { Toasts } from './components/Toasts';
 import { TopBar } from './components/TopBar';
 import { Welcome } from './components/Welcome';
+import { WorkersPanel } from './components/WorkersPanel';
 import { DesignerContext, type DesignerContextValue, type InspectorTab } from './context';
 import { capabilitiesOf, opensOnRunTab } from './lib/capabilities';
 import { deployDiff } from './lib/deploy';
 import { currentSnapshot, editorReducer, emptyEditor, toFlowDocument } from './lib/editor';
 import { downloadJson, exportSelection } from './lib/exportFlow';
 import { canRedo, canUndo } from './lib/history';
+import { isJetStream } from './lib/model';
 import { initialRuntime, runtimeReducer } from './lib/runtime';
 import { useCatalog } from './stores/useCatalog';
 import { useDebugLog } from './stores/useDebugLog';
@@ -32,6 +35,7 @@ import { useLiveEvents } from './stores/useLiveEvents';
 import { usePaletteDrag } from './stores/usePaletteDrag';
 import { useShortcuts } from './stores/useShortcuts';
 import { useToasts } from './stores/useToasts';
+import { useWorkers } from './stores/useWorkers';
 
 export function App() {
   const rf = useReactFlow();
@@ -66,6 +70,11 @@ export function App() {
   const running = runtime.flowState === 'running';
   const selectedNodes = editor.nodes.filter((n) => n.selected);
   const inspected = selectedNodes.length === 1 ? selectedNodes[0]! : null;
+  // a wire selected alone opens its route sheet in the same side panel
+  const selectedEdges = editor.edges.filter((e) => e.selected);
+  const inspectedEdge = selectedNodes.length === 0 && selectedEdges.length === 1 ? selectedEdges[0]! : null;
+  const hasJetStream = editor.edges.some(isJetStream);
+  const workers = useWorkers({ flowId, enabled: open && onServer && hasJetStream });
 
   useHashRoute(flowId, (id) => void loadFlow(id));
   useLiveEvents({ flowId, onServer, components: byType, nodes: editor.nodes, serverNodes: editor.serverNodes, runtimeRef, rdispatch, onFlowChange: refreshFlows, refreshDeployed, onDebug: debug.onEvent });
@@ -136,14 +145,14 @@ export function App() {
   const deployedIds = useMemo(() => new Set((deployed?.nodes ?? []).map((n) => n.id)), [deployed]);
   const sendDefault = actions.sendDefault;
   const ctx: DesignerContextValue = useMemo(
-    () => ({ components: byType, runtime, issues: editor.issues, inspect, changed: diff.changed, deployed: deployedIds, sendDefault }),
-    [byType, runtime, editor.issues, inspect, diff.changed, deployedIds, sendDefault],
+    () => ({ components: byType, runtime, issues: editor.issues, inspect, changed: diff.changed, deployed: deployedIds, sendDefault, workers: workers.byNode }),
+    [byType, runtime, editor.issues, inspect, diff.changed, deployedIds, sendDefault, workers.byNode],
   );
   const flowTitle = editor.meta.name || editor.meta.id;
 
   return (
     <DesignerContext.Provider value={ctx}>
-      <div className={`lf-app${sidebarOpen ? '' : ' sidebar-closed'}${inspected && !paletteDrag ? ' has-inspector' : ''}`}>
+      <div className={`lf-app${sidebarOpen ? '' : ' sidebar-closed'}${(inspected || inspectedEdge) && !paletteDrag ? ' has-inspector' : ''}`}>
         <TopBar
           sidebarOpen={sidebarOpen}
           onToggleSidebar={() => setSidebarOpen((v) => !v)}
@@ -191,6 +200,7 @@ export function App() {
           ) : (
             <Welcome flows={flows} onCreate={actions.createFlow} onOpen={actions.openFlow} />
           )}
+          {open && onServer && hasJetStream && <WorkersPanel state={workers} nodes={editor.nodes.map((n) => ({ id: n.id, name: n.data.name }))} />}
         </main>
 
         {inspected && open && !paletteDrag && (
@@ -213,6 +223,16 @@ export function App() {
               rdispatch({ type: 'clear', node: inspected.id });
               if (onServer && editor.serverNodes.includes(inspected.id)) api.clearMessages(flowId, inspected.id).catch((e) => toast('error', `Not cleared: ${describeError(e)}`));
             }}
+          />
+        )}
+
+        {inspectedEdge && open && !paletteDrag && (
+          <EdgeSheet
+            edge={inspectedEdge}
+            names={new Map(editor.nodes.map((n) => [n.id, n.data.name]))}
+            issues={editor.issues.byEdge[inspectedEdge.id] ?? []}
+            onChange={(change) => dispatch({ type: 'setEdge', edgeId: inspectedEdge.id, ...change })}
+            onClose={() => dispatch({ type: 'select', nodeIds: [] })}
           />
         )}
 

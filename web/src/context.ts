@@ -18,6 +18,8 @@ export interface DesignerContextValue {
   deployed: ReadonlySet<string>;
   /** A Feeder's one-click Send of its default message. */
   sendDefault: (nodeId: string) => void;
+  /** Per node, how many JetStream workers run it now (empty without a broker). */
+  workers: ReadonlyMap<string, number>;
 }
 
 export type InspectorTab = 'properties' | 'run';
@@ -30,6 +32,7 @@ export const DesignerContext = createContext<DesignerContextValue>({
   changed: new Set(),
   deployed: new Set(),
   sendDefault: () => undefined,
+  workers: new Map(),
 });
 
 export function useDesigner(): DesignerContextValue {

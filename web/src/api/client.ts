@@ -13,6 +13,7 @@ import type {
   MessagesResponse,
   SendRequest,
   TestResponse,
+  WorkersResponse,
 } from './types';
 
 /** An error answered by the server (or a network failure, with status 0). */
@@ -140,6 +141,8 @@ export interface DeployAnswer {
   rev: string;
   restarted: boolean;
   unchanged: boolean;
+  /** `serve --nats` and a flow with a JetStream route: handed to the workers, not run here. */
+  workers?: { revision: number };
 }
 
 export interface DeployedVersion {
@@ -169,6 +172,8 @@ export const api = {
   /** The saved version the current or last run started from. */
   deployed: (id: string) => get<DeployedVersion>(`/api/flows/${enc(id)}/deploy`),
   status: (id: string) => get<FlowStatus>(`/api/flows/${enc(id)}/status`),
+  /** The workers running the flow over JetStream (`nats: false` when the server has no broker). */
+  workers: (id: string) => get<WorkersResponse>(`/api/flows/${enc(id)}/workers`),
 
   send: (flow: string, node: string, req: SendRequest) =>
     post<{ accepted: number }>(`/api/flows/${enc(flow)}/nodes/${enc(node)}/send`, req),

@@ -69,10 +69,17 @@ export interface PortRef {
   port: string;
 }
 
+/** How messages travel along a route (`flow.schema.json` `$defs.edge.transport`). */
+export type EdgeTransport = 'local' | 'jetstream';
+
 export interface FlowEdge {
   id: string;
   from: PortRef;
   to: PortRef;
+  /** Omitted for `local`, the default: an in-process queue. */
+  transport?: EdgeTransport;
+  /** JetStream routes only: the message property whose value picks the partition. */
+  partitionKey?: string;
 }
 
 export interface FlowDocument {
@@ -125,6 +132,19 @@ export interface FlowStatus {
   flow: string;
   state: FlowState;
   nodes: Record<string, NodeStatus>;
+}
+
+/** One worker of a flow run over JetStream (`lambdaflow worker`), as it last reported. */
+export interface WorkerReport {
+  worker: string;
+  running: boolean;
+  nodes: Record<string, NodeStatus>;
+}
+
+/** `GET /api/flows/{id}/workers`: whether the server runs with a broker, and the workers it sees. */
+export interface WorkersResponse {
+  nats: boolean;
+  workers: WorkerReport[];
 }
 
 export interface Message {

@@ -19,7 +19,7 @@ import { useDesigner } from '../context';
 import { capabilitiesOf, roleColour, roleOf } from '../lib/capabilities';
 import { connectionProblem, refusalReason, type HandleEnd } from '../lib/connection';
 import type { EditorAction } from '../lib/editor';
-import { NODE_TYPE, type DesignerEdge, type DesignerNode } from '../lib/model';
+import { isJetStream, NODE_TYPE, type DesignerEdge, type DesignerNode } from '../lib/model';
 import { NodeCard } from './NodeCard';
 import { RoutedEdge } from './RoutedEdge';
 
@@ -28,6 +28,9 @@ export const DND_MIME = 'application/x-lambdaflow-component';
 const nodeTypes = { [NODE_TYPE]: NodeCard };
 // wires route around cards instead of crossing them
 const edgeTypes = { routed: RoutedEdge };
+const arrow = { type: MarkerType.ArrowClosed, width: 18, height: 18 };
+// JetStream routes: the arrowhead takes the route's colour (a literal: it names the marker's id)
+const jetStreamArrow = { ...arrow, color: '#8b5cf6' };
 
 interface CanvasProps {
   nodes: DesignerNode[];
@@ -117,9 +120,12 @@ export function Canvas({ nodes, edges, dispatch, components, onNodeOpen, onConne
     () =>
       edges.map((e) => {
         const bad = issues.byEdge[e.id];
-        const styled = { ...e, type: 'routed', markerEnd: { type: MarkerType.ArrowClosed, width: 18, height: 18 } };
-        if (!bad) return styled;
-        return { ...styled, className: `${e.className ?? ''} edge-invalid`.trim(), label: bad.join('; ') };
+        const js = isJetStream(e);
+        const classes = [e.className, js ? 'edge-jetstream' : undefined, bad ? 'edge-invalid' : undefined].filter(Boolean).join(' ');
+        const styled: DesignerEdge = { ...e, type: 'routed', markerEnd: js ? jetStreamArrow : arrow };
+        if (classes) styled.className = classes;
+        if (bad) styled.label = bad.join('; ');
+        return styled;
       }),
     [edges, issues.byEdge],
   );

@@ -73,6 +73,7 @@ describe('the card', () => {
       changed: new Set(),
       deployed: new Set([id]),
       sendDefault: () => undefined,
+      workers: new Map(),
     };
     const n = node(id, desc.type, config);
     const props = { id, data: n.data, selected: false, type: n.type, dragging: false, zIndex: 0, isConnectable: true, positionAbsoluteX: 0, positionAbsoluteY: 0, selectable: true, deletable: true, draggable: true };

@@ -11,7 +11,7 @@ import { nodeBadge } from '../lib/runtime';
 import type { DesignerNode } from '../lib/model';
 
 function NodeCardImpl({ id, data, selected }: NodeProps<DesignerNode>) {
-  const { components, runtime, issues, changed, deployed, sendDefault } = useDesigner();
+  const { components, runtime, issues, changed, deployed, sendDefault, workers } = useDesigner();
   const desc = components.get(data.type);
   const status = runtime.nodes[id];
   const nodeIssues = issues.byNode[id] ?? [];
@@ -19,6 +19,7 @@ function NodeCardImpl({ id, data, selected }: NodeProps<DesignerNode>) {
   const outputs = desc?.outputs ?? ['out'];
   const state = nodeBadge(runtime, id, deployed.has(id));
   const isChanged = changed.has(id);
+  const workerCount = workers.get(id) ?? 0;
   const running = runtime.flowState === 'running';
   const lastMsg = runtime.messages[id]?.items.at(-1);
   const can = capabilitiesOf(desc);
@@ -92,6 +93,11 @@ function NodeCardImpl({ id, data, selected }: NodeProps<DesignerNode>) {
       {can.showsMessages && lastMsg && (
         <div className={`lf-node-detail lf-node-preview${lastMsg.properties?.['error.type'] ? ' is-error' : ''}`} title="Last message received" data-testid={`preview-${id}`}>
           {lastMsg.properties?.['error.type'] ? `⚠ ${String(lastMsg.properties['error.type'])} / ${String(lastMsg.properties['error.code'] ?? '')}` : preview(lastMsg, 36)}
+        </div>
+      )}
+      {workerCount > 0 && (
+        <div className="lf-node-detail lf-node-workers" data-testid={`workers-${id}`} title={`Run by ${workerCount} JetStream worker${workerCount === 1 ? '' : 's'} now`}>
+          ×{workerCount} worker{workerCount === 1 ? '' : 's'}
         </div>
       )}
       <div className="lf-node-counters" aria-label="counters">

@@ -34,4 +34,14 @@ describe('changes since deploy', () => {
     expect(diff.removed).toEqual(['display1']);
     expect([...diff.changed]).toEqual(['lambda1']);
   });
+
+  it('marks both ends of a route whose transport or partition key changed', () => {
+    const js = clone(demoFlow);
+    js.edges[1]!.transport = 'jetstream';
+    expect([...deployDiff(js, demoFlow).changed].sort()).toEqual(['display1', 'lambda1']);
+    const keyed = clone(js);
+    keyed.edges[1]!.partitionKey = 'customerId';
+    expect([...deployDiff(keyed, js).changed].sort()).toEqual(['display1', 'lambda1']);
+    expect([...deployDiff(keyed, clone(keyed)).changed]).toEqual([]);
+  });
 });

@@ -1,5 +1,6 @@
 // Which nodes of the open flow differ from the version the flow runs (Node-RED's "modified
-// since deploy" marks): a node is changed when it is new, or its type, config or routes differ.
+// since deploy" marks): a node is changed when it is new, or its type, config or routes differ
+// (a route's ends, transport or partition key).
 import type { FlowDocument, Json } from '../api/types';
 
 function stable(v: Json | undefined): string {
@@ -19,7 +20,7 @@ type Doc = Pick<FlowDocument, 'nodes' | 'edges'>;
 function routesOf(doc: Doc, node: string): string {
   return doc.edges
     .filter((e) => e.from.node === node || e.to.node === node)
-    .map((e) => `${e.from.node}.${e.from.port}>${e.to.node}.${e.to.port}`)
+    .map((e) => `${e.from.node}.${e.from.port}>${e.to.node}.${e.to.port} ${e.transport ?? 'local'}:${e.partitionKey ?? ''}`)
     .sort()
     .join('|');
 }

@@ -170,4 +170,43 @@ describe('undo after a save', () => {
     s = run(s, { type: 'undo' });
     expect(s.nodes.find((n) => n.id === 'lambda1')!.data.config).toEqual({ functionName: 'fail' });
   });
+
+  it('a route switched to JetStream and keyed is saved as the schema says; back to local drops both fields', () => {
+    let s = loaded();
+    s = run(s, { type: 'setEdge', edgeId: 'route2', transport: 'jetstream' });
+    expect(isDirty(s)).toBe(true);
+    expect(toFlowDocument(s).edges[1]).toEqual({ id: 'route2', from: { node: 'lambda1', port: 'out' }, to: { node: 'display1', port: 'in' }, transport: 'jetstream' });
+    // typed a character at a time: one undo step
+    for (const key of ['c', 'cu', 'cus', 'cust']) s = run(s, { type: 'setEdge', edgeId: 'route2', partitionKey: key });
+    expect(toFlowDocument(s).edges[1]).toMatchObject({ transport: 'jetstream', partitionKey: 'cust' });
+    s = run(s, { type: 'setEdge', edgeId: 'route2', partitionKey: '' });
+    expect(toFlowDocument(s).edges[1]).not.toHaveProperty('partitionKey');
+    s = run(s, { type: 'setEdge', edgeId: 'route2', partitionKey: 'cust' });
+    s = run(s, { type: 'seal' });
+    s = run(s, { type: 'setEdge', edgeId: 'route2', transport: 'local' });
+    expect(toFlowDocument(s).edges[1]).toEqual({ id: 'route2', from: { node: 'lambda1', port: 'out' }, to: { node: 'display1', port: 'in' } });
+    expect(isDirty(s)).toBe(false);
+    s = run(s, { type: 'undo' });
+    expect(toFlowDocument(s).edges[1]).toMatchObject({ transport: 'jetstream', partitionKey: 'cust' });
+    s = run(s, { type: 'undo' });
+    expect(toFlowDocument(s).edges[1]).toEqual({ id: 'route2', from: { node: 'lambda1', port: 'out' }, to: { node: 'display1', port: 'in' }, transport: 'jetstream' });
+    s = run(s, { type: 'undo' });
+    expect(toFlowDocument(s).edges[1]).not.toHaveProperty('transport');
+    expect(isDirty(s)).toBe(false);
+  });
+
+  it('a partition key on a local route is not written, and an unchanged route is not an undo step', () => {
+    let s = loaded();
+    s = run(s, { type: 'setEdge', edgeId: 'route1', partitionKey: 'k' });
+    expect(toFlowDocument(s).edges[0]).not.toHaveProperty('partitionKey');
+    s = run(s, { type: 'setEdge', edgeId: 'route1', transport: 'local' });
+    expect(s.history.past).toHaveLength(0);
+  });
+
+  it('editing a route drops the server\'s objections to it', () => {
+    let s = loaded();
+    s = run(s, { type: 'setIssues', issues: { byNode: {}, byEdge: { route2: ['partitionKey applies to JetStream routes only'] }, general: [] } });
+    s = run(s, { type: 'setEdge', edgeId: 'route2', transport: 'jetstream' });
+    expect(s.issues.byEdge.route2).toBeUndefined();
+  });
 });

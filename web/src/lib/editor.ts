@@ -1,7 +1,7 @@
 // The editor's state: the open flow as React Flow nodes/edges, its undo history, the last saved
 // revision and the server's validation issues. One reducer, so every edit is recorded once.
 import { applyEdgeChanges, applyNodeChanges, type Connection, type EdgeChange, type NodeChange } from '@xyflow/react';
-import type { FlowDocument, JsonObject, Position } from '../api/types';
+import type { EdgeTransport, FlowDocument, JsonObject, Position } from '../api/types';
 import { emptyHistory, record, redo, seal, undo, type History, type RecordOptions } from './history';
 import { defaultNodeName, nextNodeId, nextRouteId } from './ids';
 import { pasteable, type Fragment } from './clipboard';
@@ -15,6 +15,7 @@ import {
   snapshotOf,
   type DesignerEdge,
   type DesignerNode,
+  type EdgeData,
   type FlowMeta,
   type Snapshot,
 } from './model';
@@ -45,8 +46,14 @@ export type EditorAction =
   | { type: 'rename'; nodeId: string; name: string }
   | { type: 'setConfig'; nodeId: string; config: JsonObject }
   | { type: 'clearSecret'; nodeId: string; pointer: string; clear: boolean }
+  /**
+   * A route's transport and partition key (its sheet). Back to `local` drops the key; an empty
+   * key is no key. Typing in the key is one undo step.
+   */
+  | { type: 'setEdge'; edgeId: string; transport?: EdgeTransport; partitionKey?: string }
   | { type: 'setMeta'; name?: string; description?: string }
-  | { type: 'select'; nodeIds: string[] }
+  /** Selects exactly these nodes and routes (`edgeIds` default none: a route alone opens its sheet). */
+  | { type: 'select'; nodeIds: string[]; edgeIds?: string[] }
   | { type: 'undo' }
   | { type: 'redo' }
   | { type: 'saved'; flow: FlowDocument }
@@ -213,6 +220,31 @@ export function editorReducer(s: EditorState, a: EditorAction): EditorState {
       return { ...s, history: recorded(s), nodes: s.nodes.map((n) => (n.id === a.nodeId ? { ...n, data } : n)) };
     }
 
+    case 'setEdge': {
+      const edge = s.edges.find((e) => e.id === a.edgeId);
+      if (!edge) return s;
+      const transport = a.transport ?? edge.data?.transport ?? 'local';
+      const data: EdgeData = {};
+      if (transport !== 'local') {
+        data.transport = transport;
+        const key = a.partitionKey ?? edge.data?.partitionKey ?? '';
+        if (key !== '') data.partitionKey = key;
+      }
+      if (JSON.stringify(data) === JSON.stringify(edge.data ?? {})) return s;
+      const next = { ...edge };
+      if (Object.keys(data).length > 0) next.data = data;
+      else delete next.data;
+      const byEdge = { ...s.issues.byEdge };
+      delete byEdge[a.edgeId];
+      const typing = a.transport === undefined;
+      return {
+        ...s,
+        issues: { ...s.issues, byEdge },
+        history: recorded(s, typing ? { coalesceKey: `edge:${a.edgeId}` } : undefined),
+        edges: s.edges.map((e) => (e.id === a.edgeId ? next : e)),
+      };
+    }
+
     case 'setMeta': {
       const meta = { ...s.meta };
       if (a.name !== undefined) meta.name = a.name;
@@ -226,10 +258,11 @@ export function editorReducer(s: EditorState, a: EditorAction): EditorState {
 
     case 'select': {
       const ids = new Set(a.nodeIds);
+      const edgeIds = new Set(a.edgeIds ?? []);
       return {
         ...s,
         nodes: s.nodes.map((n) => (Boolean(n.selected) === ids.has(n.id) ? n : { ...n, selected: ids.has(n.id) })),
-        edges: s.edges.map((e) => (e.selected ? { ...e, selected: false } : e)),
+        edges: s.edges.map((e) => (Boolean(e.selected) === edgeIds.has(e.id) ? e : { ...e, selected: edgeIds.has(e.id) })),
       };
     }
 

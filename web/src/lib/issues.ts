@@ -160,12 +160,14 @@ interface EdgeLike {
   target: string;
   sourceHandle?: string | null;
   targetHandle?: string | null;
+  data?: Record<string, unknown>;
 }
 
 /**
  * The issues still standing after undo/redo restored other nodes and edges: those of a node or
- * route that is gone, of a config field whose value changed, or of a route whose ends changed are
- * dropped (the server judges the restored version again on the next save).
+ * route that is gone, of a config field whose value changed, or of a route whose ends, transport
+ * or partition key changed are dropped (the server judges the restored version again on the next
+ * save).
  */
 export function pruneRestored(issues: Issues, beforeNodes: readonly NodeLike[], afterNodes: readonly NodeLike[], beforeEdges: readonly EdgeLike[], afterEdges: readonly EdgeLike[]): Issues {
   const beforeN = new Map(beforeNodes.map((n) => [n.id, n]));
@@ -177,7 +179,7 @@ export function pruneRestored(issues: Issues, beforeNodes: readonly NodeLike[], 
     const kept = pruneChanged(list, beforeN.get(id)?.data.config, after.data.config);
     if (kept.length > 0) byNode[id] = kept;
   }
-  const ends = (e: EdgeLike | undefined) => (e ? `${e.source}.${e.sourceHandle ?? ''}>${e.target}.${e.targetHandle ?? ''}` : '');
+  const ends = (e: EdgeLike | undefined) => (e ? `${e.source}.${e.sourceHandle ?? ''}>${e.target}.${e.targetHandle ?? ''} ${JSON.stringify(e.data ?? {})}` : '');
   const beforeE = new Map(beforeEdges.map((e) => [e.id, e]));
   const afterE = new Map(afterEdges.map((e) => [e.id, e]));
   const byEdge: Record<string, string[]> = {};

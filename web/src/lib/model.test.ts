@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { demoFlow } from '../test/fixtures';
-import { flowToRf, parseFlowDocument, restoreSnapshot, rfToFlow, snapshotOf } from './model';
+import { flowToRf, isJetStream, parseFlowDocument, restoreSnapshot, rfToFlow, snapshotOf } from './model';
 
 describe('flow ⇄ React Flow conversion', () => {
   it('maps ports to handle ids and back without loss', () => {
@@ -19,6 +19,36 @@ describe('flow ⇄ React Flow conversion', () => {
       edges: [{ id: 'route3', from: { node: 'lambda1', port: 'error' }, to: { node: 'display2', port: 'in' } }],
     });
     expect(edges[0]!.className).toBe('edge-error');
+  });
+
+  it('keeps a route\'s transport and partition key through the round trip, and omits local', () => {
+    const flow = {
+      nodes: [],
+      edges: [
+        { id: 'route1', from: { node: 'feeder1', port: 'out' }, to: { node: 'lambda1', port: 'in' }, transport: 'jetstream' as const, partitionKey: 'customerId' },
+        { id: 'route2', from: { node: 'lambda1', port: 'out' }, to: { node: 'display1', port: 'in' }, transport: 'jetstream' as const },
+        { id: 'route3', from: { node: 'lambda1', port: 'error' }, to: { node: 'display2', port: 'in' }, transport: 'local' as const },
+      ],
+    };
+    const { edges } = flowToRf(flow);
+    expect(edges.map((e) => isJetStream(e))).toEqual([true, true, false]);
+    expect(edges[0]!.data).toEqual({ transport: 'jetstream', partitionKey: 'customerId' });
+    const back = rfToFlow({ id: 'x', name: 'x' }, [], edges).edges;
+    expect(back[0]).toEqual(flow.edges[0]);
+    expect(back[1]).toEqual(flow.edges[1]);
+    // "local" is the default: the file does not spell it out
+    expect(back[2]).toEqual({ id: 'route3', from: { node: 'lambda1', port: 'error' }, to: { node: 'display2', port: 'in' } });
+    expect(JSON.stringify(back[2])).not.toContain('transport');
+  });
+
+  it('an imported file keeps its routes\' transport and partition key', () => {
+    const parsed = parseFlowDocument({
+      id: 'f',
+      nodes: [{ id: 'a', type: 'feeder' }, { id: 'b', type: 'display' }],
+      edges: [{ id: 'route1', from: { node: 'a', port: 'out' }, to: { node: 'b', port: 'in' }, transport: 'jetstream', partitionKey: 'k' }],
+    });
+    if (!('flow' in parsed)) throw new Error(parsed.problem);
+    expect(parsed.flow.edges[0]).toMatchObject({ transport: 'jetstream', partitionKey: 'k' });
   });
 
   it('rounds positions written back to the file', () => {

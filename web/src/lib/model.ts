@@ -4,7 +4,7 @@
 // Handle ids are exactly the port names (`in`, `out`, `error`), so an edge
 // `{from: {node, port}, to: {node, port}}` is `{source, sourceHandle, target, targetHandle}`.
 import type { Edge, Node } from '@xyflow/react';
-import type { FlowDocument, FlowEdge, FlowNode, JsonObject } from '../api/types';
+import type { EdgeTransport, FlowDocument, FlowEdge, FlowNode, JsonObject } from '../api/types';
 
 export interface NodeData extends Record<string, unknown> {
   /** Component type: `feeder`, `display`, `lambda`, … */
@@ -17,7 +17,17 @@ export interface NodeData extends Record<string, unknown> {
 
 export const NODE_TYPE = 'component';
 export type DesignerNode = Node<NodeData, typeof NODE_TYPE>;
-export type DesignerEdge = Edge;
+/** What a route carries besides its ends: its transport (absent: local) and partition key. */
+export interface EdgeData extends Record<string, unknown> {
+  transport?: EdgeTransport;
+  partitionKey?: string;
+}
+export type DesignerEdge = Edge<EdgeData>;
+
+/** Whether a route crosses processes through NATS JetStream. */
+export function isJetStream(e: Pick<DesignerEdge, 'data'>): boolean {
+  return e.data?.transport === 'jetstream';
+}
 
 export interface FlowMeta {
   id: string;
@@ -58,7 +68,17 @@ export function flowEdgeToRf(e: FlowEdge): DesignerEdge {
   };
   const cls = edgeClassName(e.from.port);
   if (cls) edge.className = cls;
+  const data = edgeData(e);
+  if (data) edge.data = data;
   return edge;
+}
+
+/** The edge's fields beyond its ends, as the file has them (`local` is the default and omitted). */
+function edgeData(e: Pick<FlowEdge, 'transport' | 'partitionKey'>): EdgeData | undefined {
+  const data: EdgeData = {};
+  if (e.transport && e.transport !== 'local') data.transport = e.transport;
+  if (e.partitionKey) data.partitionKey = e.partitionKey;
+  return Object.keys(data).length > 0 ? data : undefined;
 }
 
 export function flowToRf(flow: Pick<FlowDocument, 'nodes' | 'edges'>): { nodes: DesignerNode[]; edges: DesignerEdge[] } {
@@ -86,11 +106,13 @@ export function rfNodeToFlow(n: DesignerNode): FlowNode {
 }
 
 export function rfEdgeToFlow(e: DesignerEdge): FlowEdge {
-  return {
+  const out: FlowEdge = {
     id: e.id,
     from: { node: e.source, port: e.sourceHandle ?? 'out' },
     to: { node: e.target, port: e.targetHandle ?? 'in' },
   };
+  if (e.data) Object.assign(out, edgeData(e.data));
+  return out;
 }
 
 export function rfToFlow(meta: FlowMeta, nodes: readonly DesignerNode[], edges: readonly DesignerEdge[]): FlowDocument {
@@ -169,11 +191,14 @@ export function parseFlowDocument(value: unknown): { flow: FlowDocument } | { pr
         : { x: 0, y: 0 },
     config: (n.config && typeof n.config === 'object' && !Array.isArray(n.config) ? n.config : {}) as JsonObject,
   }));
-  const edges = ((v.edges as Record<string, Record<string, string>>[] | undefined) ?? []).map((e) => ({
-    id: e.id as unknown as string,
-    from: { node: e.from!.node!, port: e.from!.port ?? 'out' },
-    to: { node: e.to!.node!, port: e.to!.port ?? 'in' },
-  }));
+  const edges = ((v.edges as Record<string, unknown>[] | undefined) ?? []).map((e) => {
+    const from = e.from as Record<string, string>;
+    const to = e.to as Record<string, string>;
+    const edge: FlowEdge = { id: e.id as string, from: { node: from.node!, port: from.port ?? 'out' }, to: { node: to.node!, port: to.port ?? 'in' } };
+    if (e.transport === 'local' || e.transport === 'jetstream') edge.transport = e.transport;
+    if (typeof e.partitionKey === 'string') edge.partitionKey = e.partitionKey;
+    return edge;
+  });
   const flow: FlowDocument = { id: v.id, name: typeof v.name === 'string' ? v.name : v.id, nodes, edges };
   if (typeof v.description === 'string') flow.description = v.description;
   return { flow };

@@ -167,7 +167,7 @@ describe('roundedPath', () => {
 });
 
 describe('labelPoint', () => {
-  it('is the middle of the longest segment', () => {
+  it('is the middle of the longest segment, which gives the room for a label', () => {
     expect(
       labelPoint([
         { x: 0, y: 0 },
@@ -175,6 +175,6 @@ describe('labelPoint', () => {
         { x: 10, y: 100 },
         { x: 20, y: 100 },
       ]),
-    ).toEqual({ x: 10, y: 50 });
+    ).toEqual({ x: 10, y: 50, room: 100 });
   });
 });

@@ -288,8 +288,8 @@ export function roundedPath(points: readonly Point[], radius = 8): string {
   return `${d} L ${f(last.x)} ${f(last.y)}`;
 }
 
-/** Where to put a label: the middle of the longest segment. */
-export function labelPoint(points: readonly Point[]): Point {
+/** Where to put a label: the middle of the longest segment, and that segment's length (`room`). */
+export function labelPoint(points: readonly Point[]): Point & { room: number } {
   let best = points[0] ?? { x: 0, y: 0 };
   let bestLen = -1;
   for (let k = 1; k < points.length; k++) {
@@ -301,5 +301,5 @@ export function labelPoint(points: readonly Point[]): Point {
       best = { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 };
     }
   }
-  return best;
+  return { ...best, room: Math.max(bestLen, 0) };
 }

@@ -113,6 +113,15 @@ describe('useFlowActions', () => {
     expect(s.toast.mock.calls.at(-1)?.[1]).toMatch(/^Not saved: .*\(marked on the canvas\)$/);
   });
 
+  it('opens the sheet of a route the server refused (only the route selected)', async () => {
+    const s = await loaded();
+    routes['PUT /api/flows/lambda-sync-demo'] = () => json({ error: 'invalid flow', details: [{ node: null, pointer: '/edges/1/partitionKey', message: 'does not match the pattern' }] }, 422);
+    await act(() => s.hook.result.current.actions.save());
+    expect(s.hook.result.current.editor.issues.byEdge).toEqual({ route2: ['does not match the pattern'] });
+    expect(s.hook.result.current.editor.edges.filter((e) => e.selected).map((e) => e.id)).toEqual(['route2']);
+    expect(s.hook.result.current.editor.nodes.filter((n) => n.selected)).toEqual([]);
+  });
+
   it('deploys an edited flow by saving it first, then reads the running version', async () => {
     const s = await loaded();
     routes['PUT /api/flows/lambda-sync-demo'] = (_m, body) => json({ ...(body as object), rev: '4' });
@@ -125,6 +134,15 @@ describe('useFlowActions', () => {
     expect(s.hook.result.current.runtime.flowState).toBe('running');
     expect(s.refreshDeployed).toHaveBeenCalled();
     expect(s.toast).toHaveBeenLastCalledWith('ok', 'Deployed: the flow restarted with your changes.');
+  });
+
+  it('says a flow deployed to JetStream workers runs there, not in the server', async () => {
+    const s = await loaded();
+    routes['POST /api/flows/lambda-sync-demo/deploy'] = () =>
+      json({ status: { flow: 'lambda-sync-demo', state: 'stopped', nodes: {} }, rev: '3', restarted: false, unchanged: false, workers: { revision: 7 } });
+    await act(() => s.hook.result.current.actions.deploy());
+    expect(s.hook.result.current.runtime.flowState).toBe('stopped');
+    expect(s.toast).toHaveBeenLastCalledWith('ok', 'Deployed to the workers (revision 7): workers following this flow (lambdaflow worker --flow-id lambda-sync-demo) run it.');
   });
 
   it('asks before dropping unsaved changes to open another flow', async () => {

@@ -85,9 +85,13 @@ export function useFlowActions(d: FlowActionsDeps) {
       const n = issueCount(issues);
       toast('error', `${what}: ${issueHeadline(issues, doc, byType) ?? e.message}${n > 1 ? ` (and ${n - 1} more problem${n === 2 ? '' : 's'} marked on the canvas)` : n === 1 ? ' (marked on the canvas)' : ''}`);
       const first = Object.keys(issues.byNode)[0];
+      const firstRoute = Object.keys(issues.byEdge)[0];
       if (first) {
         dispatch({ type: 'select', nodeIds: [first] });
         setTab('properties');
+      } else if (firstRoute) {
+        // a route's problem (its partition key, say): open its sheet
+        dispatch({ type: 'select', nodeIds: [], edgeIds: [firstRoute] });
       }
     },
     [dispatch, toast, byType, setTab],
@@ -158,7 +162,16 @@ export function useFlowActions(d: FlowActionsDeps) {
       const answer = await api.deploy(flowId);
       rdispatch({ type: 'status', status: answer.status, asOf });
       await refreshDeployed();
-      toast('ok', answer.unchanged ? 'Deployed: the running flow is already this version.' : answer.restarted ? 'Deployed: the flow restarted with your changes.' : 'Deployed: the flow runs.');
+      toast(
+        'ok',
+        answer.workers
+          ? `Deployed to the workers (revision ${answer.workers.revision}): workers following this flow (lambdaflow worker --flow-id ${flowId}) run it.`
+          : answer.unchanged
+            ? 'Deployed: the running flow is already this version.'
+            : answer.restarted
+              ? 'Deployed: the flow restarted with your changes.'
+              : 'Deployed: the flow runs.',
+      );
       void refreshFlows();
     } catch (e) {
       onAuth(e);

@@ -4,9 +4,10 @@ import { editorReducer, emptyEditor, type EditorAction, type EditorState } from 
 import { demoFlow } from '../test/fixtures';
 import { useShortcuts } from './useShortcuts';
 
-function setup(opts: { select?: string[]; dialogOpen?: boolean } = {}) {
+function setup(opts: { select?: string[]; selectEdge?: string; dialogOpen?: boolean } = {}) {
   let editor = editorReducer(emptyEditor(), { type: 'load', flow: demoFlow, saved: true });
   if (opts.select) editor = editorReducer(editor, { type: 'select', nodeIds: opts.select });
+  if (opts.selectEdge) editor = editorReducer(editor, { type: 'edgesChange', changes: [{ type: 'select', id: opts.selectEdge, selected: true }] });
   const editorRef = { current: editor as EditorState };
   const dispatched: EditorAction[] = [];
   const dispatch = (a: EditorAction) => dispatched.push(a);
@@ -39,6 +40,18 @@ describe('useShortcuts', () => {
     expect(save).toHaveBeenCalledOnce();
   });
 
+  it('undoes from a radio button or checkbox, which have no text of their own to undo', () => {
+    const { dispatched } = setup();
+    for (const type of ['radio', 'checkbox']) {
+      const input = document.createElement('input');
+      input.type = type;
+      document.body.appendChild(input);
+      fireEvent.keyDown(input, { key: 'z', ctrlKey: true });
+      input.remove();
+    }
+    expect(dispatched.map((a) => a.type)).toEqual(['undo', 'undo']);
+  });
+
   it('does nothing but save while a dialog is open', () => {
     const { dispatched } = setup({ select: ['lambda1'], dialogOpen: true });
     fireEvent.keyDown(window, { key: 'a', ctrlKey: true });
@@ -69,5 +82,14 @@ describe('useShortcuts', () => {
     fireEvent.keyDown(window, { key: 'Escape' });
     expect(dispatched.map((a) => a.type)).toEqual(['selectAll', 'select']);
     expect(rename).toHaveBeenCalledOnce();
+  });
+
+  it('closes a route sheet with Escape: a selected wire is deselected', () => {
+    const { dispatched } = setup({ selectEdge: 'route2' });
+    fireEvent.keyDown(window, { key: 'Escape' });
+    expect(dispatched).toEqual([{ type: 'select', nodeIds: [] }]);
+    const none = setup();
+    fireEvent.keyDown(window, { key: 'Escape' });
+    expect(none.dispatched).toEqual([]);
   });
 });

@@ -6,9 +6,13 @@ import { fragmentOf, type Fragment } from '../lib/clipboard';
 import { toFlowDocument, type EditorAction, type EditorState } from '../lib/editor';
 import type { ToastFn } from './useToasts';
 
+// inputs without text of their own to undo: a key pressed on them is the designer's
+const CHOICE_INPUTS = new Set(['checkbox', 'radio', 'button', 'submit', 'reset', 'range', 'color', 'file']);
+
 export function isEditable(target: EventTarget | null): boolean {
   const el = target as HTMLElement | null;
   if (!el || !el.tagName) return false;
+  if (el.tagName === 'INPUT' && CHOICE_INPUTS.has((el as HTMLInputElement).type)) return false;
   return el.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(el.tagName);
 }
 
@@ -51,7 +55,7 @@ export function useShortcuts(deps: ShortcutDeps): void {
       } else if (e.key === 'F2' && selected.length === 1) {
         e.preventDefault();
         rename();
-      } else if (e.key === 'Escape' && selected.length > 0) {
+      } else if (e.key === 'Escape' && (selected.length > 0 || editorRef.current.edges.some((ed) => ed.selected))) {
         dispatch({ type: 'select', nodeIds: [] });
       } else if (open && mod && key === 'a') {
         e.preventDefault();
