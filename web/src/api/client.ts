@@ -141,6 +141,8 @@ export interface DeployAnswer {
   rev: string;
   restarted: boolean;
   unchanged: boolean;
+  /** Only node configs changed: these nodes took their new version, the rest ran on. */
+  redeployed?: string[];
   /** `serve --nats` and a flow with a JetStream route: handed to the workers, not run here. */
   workers?: { revision: number };
 }

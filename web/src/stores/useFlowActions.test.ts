@@ -136,6 +136,20 @@ describe('useFlowActions', () => {
     expect(s.toast).toHaveBeenLastCalledWith('ok', 'Deployed: the flow restarted with your changes.');
   });
 
+  it('names the nodes a deploy gave their new config without restarting the flow', async () => {
+    const s = await loaded();
+    routes['POST /api/flows/lambda-sync-demo/deploy'] = () =>
+      json({ status: { flow: 'lambda-sync-demo', state: 'running', nodes: {} }, rev: '5', restarted: false, unchanged: false, redeployed: ['lambda1'] });
+    await act(() => s.hook.result.current.actions.deploy());
+    const name = s.hook.result.current.editor.nodes.find((n) => n.id === 'lambda1')?.data.name;
+    expect(name).toBeTruthy();
+    expect(s.toast).toHaveBeenLastCalledWith('ok', `Deployed: ${name} took the new config; the rest ran on.`);
+    routes['POST /api/flows/lambda-sync-demo/deploy'] = () =>
+      json({ status: { flow: 'lambda-sync-demo', state: 'running', nodes: {} }, rev: '6', restarted: false, unchanged: false, redeployed: [] });
+    await act(() => s.hook.result.current.actions.deploy());
+    expect(s.toast).toHaveBeenLastCalledWith('ok', 'Deployed: nothing that runs changed.');
+  });
+
   it('says a flow deployed to JetStream workers runs there, not in the server', async () => {
     const s = await loaded();
     routes['POST /api/flows/lambda-sync-demo/deploy'] = () =>

@@ -168,9 +168,15 @@ export function useFlowActions(d: FlowActionsDeps) {
           ? `Deployed to the workers (revision ${answer.workers.revision}): workers following this flow (lambdaflow worker --flow-id ${flowId}) run it.`
           : answer.unchanged
             ? 'Deployed: the running flow is already this version.'
-            : answer.restarted
-              ? 'Deployed: the flow restarted with your changes.'
-              : 'Deployed: the flow runs.',
+            : answer.redeployed
+              ? answer.redeployed.length === 0
+                ? 'Deployed: nothing that runs changed.'
+                : `Deployed: ${answer.redeployed
+                    .map((id) => editor.nodes.find((n) => n.id === id)?.data.name || id)
+                    .join(', ')} took the new config; the rest ran on.`
+              : answer.restarted
+                ? 'Deployed: the flow restarted with your changes.'
+                : 'Deployed: the flow runs.',
       );
       void refreshFlows();
     } catch (e) {
