@@ -127,10 +127,13 @@ impl Feeder {
                 }
                 break;
             };
+            // Biased: once a redeploy is asked for, a send that arrives after it is left queued
+            // for the new version, never taken by this one.
             let cmd = tokio::select! {
-                c = control.recv() => c,
-                _ = shutdown.cancelled() => None,
+                biased;
                 _ = redeploying.cancelled() => None,
+                _ = shutdown.cancelled() => None,
+                c = control.recv() => c,
             };
             match cmd {
                 None => break,
