@@ -231,8 +231,7 @@ pub async fn follow(
         let (revision, document) = current;
         let registry = crate::components::registry();
         let plan = registry
-            .validate_value(&document)
-            .and_then(|flow| registry.plan(&flow))
+            .plan_value(&document)
             .map_err(|d| FollowError::Invalid {
                 flow: id.to_owned(),
                 revision,

@@ -164,12 +164,9 @@ async fn a_partial_batch_is_flushed_when_the_flow_stops() {
             {"id": "route2", "from": {"node": "lambda1", "port": "out"}, "to": {"node": "display1", "port": "in"}}
         ]
     });
-    let flow = lambdaflow::components::registry()
-        .validate_value(&flow)
-        .expect("valid flow");
     let plan = lambdaflow::components::registry()
-        .plan(&flow)
-        .expect("plans");
+        .plan_value(&flow)
+        .expect("valid flow");
     let handle = runtime::start(
         &plan,
         RunOptions {

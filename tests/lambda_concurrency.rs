@@ -179,12 +179,9 @@ async fn a_slow_function_back_pressures_the_feeder() {
             {"id": "route2", "from": {"node": "lambda1", "port": "out"}, "to": {"node": "display1", "port": "in"}}
         ]
     });
-    let flow = lambdaflow::components::registry()
-        .validate_value(&flow)
-        .expect("valid flow");
     let plan = lambdaflow::components::registry()
-        .plan(&flow)
-        .expect("plans");
+        .plan_value(&flow)
+        .expect("valid flow");
     let options = RunOptions {
         queue_size: 8,
         ..RunOptions::batch()

@@ -99,7 +99,13 @@ impl Registry {
 
     /// Parses a flow file's text and compiles it into a plan.
     pub fn parse_plan(&self, text: &str) -> Result<Plan, Vec<Diagnostic>> {
-        self.plan(&self.document(&json_document(text)?)?)
+        self.plan_value(&json_document(text)?)
+    }
+
+    /// Compiles a flow document into a plan: the flow schema, then [`Registry::plan`] (which
+    /// validates as it compiles, so nothing is checked twice).
+    pub fn plan_value(&self, value: &Value) -> Result<Plan, Vec<Diagnostic>> {
+        self.plan(&self.document(value)?)
     }
 
     /// Validates a flow document: the flow schema, then everything [`Registry::plan`] checks.
