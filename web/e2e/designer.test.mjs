@@ -4,19 +4,26 @@
 // Run through `npm run e2e` (e2e/run.mjs), which starts the emulator and sets the environment.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { before, test } from 'node:test';
-import { closeInspector, dragFromPalette, openNode, session, shot, unexpectedProblems, waitFor, wire } from './harness.mjs';
+import { after, before, test } from 'node:test';
+import { closeInspector, dragFromPalette, openNode, shot, startBrowser, startServer, unexpectedProblems, waitFor, wire } from './harness.mjs';
 
 const FLOW_ID = 'e2e-hello';
 const TIMEOUT = 60_000;
 
-// One server and one page for the file (harness `session`), under the names the tests use.
-const s = session({ timeoutMs: TIMEOUT });
 let server;
 let browser;
 let page;
-before(() => {
-  ({ server, browser, page } = s);
+
+before(async () => {
+  server = await startServer();
+  browser = await startBrowser();
+  page = await browser.newPage();
+  page.setDefaultTimeout(TIMEOUT);
+});
+
+after(async () => {
+  if (browser) await browser.stop();
+  if (server) await server.stop();
 });
 
 async function expectText(locator, text, what) {

@@ -5,18 +5,25 @@
 //
 // Run through `npm run e2e` (e2e/run.mjs), which starts the emulator and sets the environment.
 import assert from 'node:assert/strict';
-import { before, test } from 'node:test';
-import { closeInspector, dragFromPalette, dropAndWire, handle, newFlow, session, shot, unexpectedProblems, waitFor } from './harness.mjs';
+import { after, before, test } from 'node:test';
+import { closeInspector, dragFromPalette, dropAndWire, handle, newFlow, shot, startBrowser, startServer, unexpectedProblems, waitFor } from './harness.mjs';
 
 const TIMEOUT = 30_000;
 
-// One server and one page for the file (harness `session`), under the names the tests use.
-const s = session({ timeoutMs: TIMEOUT });
 let server;
 let browser;
 let page;
-before(() => {
-  ({ server, browser, page } = s);
+
+before(async () => {
+  server = await startServer();
+  browser = await startBrowser();
+  page = await browser.newPage();
+  page.setDefaultTimeout(TIMEOUT);
+});
+
+after(async () => {
+  if (browser) await browser.stop();
+  if (server) await server.stop();
 });
 
 /**
