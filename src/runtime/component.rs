@@ -289,8 +289,8 @@ pub struct NodeContext {
     pub(crate) replacement: Arc<Replacement>,
 }
 
-/// A node's next version, waiting for the running one to finish (see
-/// [`NodeContext::redeploying`]).
+/// A node's next version, waiting for the running one to finish: the running one sees its input
+/// end ([`NodeContext::recv`]) and its commands end ([`NodeContext::next_command`]).
 #[derive(Default)]
 pub struct Replacement {
     next: std::sync::Mutex<Option<Box<dyn Component>>>,
@@ -356,12 +356,6 @@ impl NodeContext {
         Some(msg)
     }
 
-    /// Cancelled when a new version of this node waits to take over: a source stops producing
-    /// and returns (nodes with inputs see their input end through [`NodeContext::recv`]).
-    pub fn redeploying(&self) -> &CancellationToken {
-        &self.redeploying
-    }
-
     /// Whether no input message is waiting right now (the next `recv` would wait).
     pub fn input_is_idle(&self) -> bool {
         self.input.as_ref().is_none_or(|rx| rx.is_empty())
@@ -408,9 +402,24 @@ impl NodeContext {
         self.emitter.abort()
     }
 
-    /// Run-time commands for this node (Feeder sends), when the flow accepts them.
-    pub fn control(&mut self) -> Option<&mut mpsc::Receiver<Control>> {
-        self.control.as_mut()
+    /// The next run-time command for this node (Feeder sends), or `None` once the node should
+    /// stop taking them: the flow stops, a new version of the node waits to take over (a
+    /// command that arrives after that is left queued for it), or the flow takes none.
+    /// Cancel-safe.
+    pub async fn next_command(&mut self) -> Option<Control> {
+        let Some(control) = self.control.as_mut() else {
+            tokio::select! {
+                _ = self.shutdown.cancelled() => {}
+                _ = self.redeploying.cancelled() => {}
+            }
+            return None;
+        };
+        tokio::select! {
+            biased;
+            _ = self.redeploying.cancelled() => None,
+            _ = self.shutdown.cancelled() => None,
+            command = control.recv() => command,
+        }
     }
 
     /// How the flow runs.

@@ -82,7 +82,7 @@ impl Outputs {
         self.port(port).index.is_some()
     }
 
-    /// Resolves a port name once, for [`Outputs::try_send`].
+    /// Resolves a port name once, for `Outputs::try_send`.
     pub fn port(&self, port: &str) -> PortId {
         let name = if port == ERROR { ERROR } else { OUT };
         let index = self

@@ -116,28 +116,10 @@ impl Feeder {
         if ctx.mode() == RunMode::Batch {
             return Ok(NodeExit::Finished);
         }
-        loop {
-            let shutdown = ctx.shutdown().clone();
-            // A redeploy of this Feeder: stop here, the new version takes over.
-            let redeploying = ctx.redeploying().clone();
-            let Some(control) = ctx.control() else {
-                tokio::select! {
-                    _ = shutdown.cancelled() => {}
-                    _ = redeploying.cancelled() => {}
-                }
-                break;
-            };
-            // Biased: once a redeploy is asked for, a send that arrives after it is left queued
-            // for the new version, never taken by this one.
-            let cmd = tokio::select! {
-                biased;
-                _ = redeploying.cancelled() => None,
-                _ = shutdown.cancelled() => None,
-                c = control.recv() => c,
-            };
-            match cmd {
-                None => break,
-                Some(Control::Send { request, reply }) => {
+        // Until the flow stops or a redeploy hands over to the new version.
+        while let Some(command) = ctx.next_command().await {
+            match command {
+                Control::Send { request, reply } => {
                     match resolve(&self.node, &request, configured) {
                         Ok(message) => {
                             let _ = reply.send(Ok(request.count));

@@ -13,7 +13,7 @@
 //!   refused before any call (`invalidRequest` / `MergeTargetUnreachable`), naming `mergeAt` and
 //!   the pointer prefix where it stopped, never a value of the body.
 //!
-//! [`check`] (before the call) and [`insert`] (after it) walk with the same [`step`], so a body
+//! [`check`] (before the call) and [`insert`] (after it) walk with the same `step`, so a body
 //! that passed the check always takes the response.
 
 use bytes::Bytes;

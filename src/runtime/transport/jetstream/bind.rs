@@ -181,7 +181,7 @@ fn publish_id(message: &Message, edge: &str) -> String {
 const PUBLISHES_IN_FLIGHT: usize = 256;
 
 /// Publishes what a node sends on a JetStream edge, in order, until every sender is gone.
-/// Publishes are pipelined (up to [`PUBLISHES_IN_FLIGHT`] awaiting the stream's answer); a
+/// Publishes are pipelined (up to `PUBLISHES_IN_FLIGHT` awaiting the stream's answer); a
 /// message is let go — its receipt released — only once the stream acknowledged it. One the
 /// stream refused (full) is published again, waiting while it pushes back; one that cannot be
 /// published at all gives its delivery back.
