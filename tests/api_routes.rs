@@ -471,6 +471,44 @@ async fn metrics_count_per_flow_and_node() {
 }
 
 #[actix_web::test]
+async fn an_adaptive_concurrency_limit_shows_in_status_and_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = test::init_service(app(state(dir.path(), Settings::default()))).await;
+    let mut flow = lambda_flow("adaptive", unreachable_connection("AKIDEXAMPLE", SECRET));
+    flow["nodes"][1]["config"]["concurrency"] = json!({"mode": "adaptive", "min": 3, "max": 10});
+    let (status, _, _) = call!(srv, put("adaptive", &flow));
+    assert!(status.is_success());
+    call!(srv, post("/api/flows/adaptive/start", &json!({})));
+    // The node starts at min, before any call.
+    let mut st = Value::Null;
+    for _ in 0..3000 {
+        st = call!(srv, get("/api/flows/adaptive/status")).2;
+        if st["nodes"]["lambda1"]["concurrencyLimit"] == 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(st["nodes"]["lambda1"]["concurrencyLimit"], 3, "{st}");
+    assert!(
+        st["nodes"]["feeder1"].get("concurrencyLimit").is_none(),
+        "only nodes whose limit adapts report one"
+    );
+    let (_, _, body) = call!(srv, get("/metrics"));
+    let text = body.as_str().unwrap();
+    assert!(
+        text.contains("# TYPE lambdaflow_node_concurrency_limit gauge"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "lambdaflow_node_concurrency_limit{flow=\"adaptive\",node=\"lambda1\",type=\"lambda\"} 3"
+        ),
+        "{text}"
+    );
+    call!(srv, post("/api/flows/adaptive/stop", &json!({})));
+}
+
+#[actix_web::test]
 async fn deleting_a_running_flow_stops_it_and_removes_its_file() {
     let dir = tempfile::tempdir().unwrap();
     let srv = test::init_service(app(state(dir.path(), Settings::default()))).await;

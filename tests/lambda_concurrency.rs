@@ -289,3 +289,110 @@ async fn stop_service_lets_calls_in_flight_finish() {
     assert_eq!(rest.end.discarded, 1);
     assert_eq!(fake.count(), 3, "message 3 never reached Lambda");
 }
+
+/// What one run against a throttling function saw.
+struct ThrottledRun {
+    /// 429s the function answered.
+    throttles: usize,
+    /// Calls it answered with a result.
+    served: usize,
+    /// The node's counters once every message had left, and its concurrency limit.
+    status: lambdaflow::runtime::NodeStatus,
+}
+
+/// Sends `total` messages through a node configured with `extra`, against a function Lambda
+/// throttles above `limit` concurrent calls (429 `TooManyRequestsException`; a call it takes
+/// holds for a while, so calls overlap), and waits until every message has left the node.
+async fn against_throttling(extra: Value, limit: usize, total: usize) -> ThrottledRun {
+    const HOLD: std::time::Duration = std::time::Duration::from_millis(40);
+    let fake = FakeLambda::start(move |req, _| {
+        if req.in_flight > limit {
+            Reply::error(429, "TooManyRequestsException", "Rate Exceeded.")
+        } else {
+            Reply::new(200, req.body.clone()).after(HOLD)
+        }
+    })
+    .await;
+    let mut cfg = config(&fake.endpoint(), extra);
+    cfg["preserveOrder"] = json!(false);
+    let h = start(LambdaConnector::from_json("lambda1", &cfg).unwrap());
+    for n in 0..total {
+        h.send(numbered(n)).await.unwrap();
+    }
+    eventually("every message has left through out or error", || {
+        let s = h.status();
+        s.emitted + s.errors == total as u64
+    })
+    .await;
+    let status = h.status();
+    let rest = h.stop(WAIT).await;
+    assert_eq!(rest.out.len() + rest.error.len(), total, "nothing vanishes");
+    let throttles = fake
+        .requests()
+        .iter()
+        .filter(|r| r.in_flight > limit)
+        .count();
+    ThrottledRun {
+        throttles,
+        served: fake.count() - throttles,
+        status,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_adaptive_limit_settles_near_what_lambda_allows_with_far_fewer_throttles() {
+    const ALLOWED: usize = 4;
+    const TOTAL: usize = 160;
+    let no_retry = json!({"requestProcessing": {"retry": {"enabled": false}}});
+    let fixed = against_throttling(
+        json!({"maxConcurrency": 32, "errorHandling": no_retry}),
+        ALLOWED,
+        TOTAL,
+    )
+    .await;
+    let adaptive = against_throttling(
+        json!({"concurrency": {"mode": "adaptive", "min": 1, "max": 32}, "errorHandling": no_retry}),
+        ALLOWED,
+        TOTAL,
+    )
+    .await;
+    // Without retries each throttled message is an error record, so fewer 429s is more of the
+    // messages answered by the function.
+    assert_eq!(fixed.status.errors as usize, fixed.throttles);
+    assert_eq!(adaptive.status.errors as usize, adaptive.throttles);
+    assert_eq!(adaptive.served + adaptive.throttles, TOTAL);
+    assert!(
+        adaptive.throttles * 3 < fixed.throttles,
+        "adaptive: {} throttled calls, fixed at the same max: {}",
+        adaptive.throttles,
+        fixed.throttles
+    );
+    assert!(adaptive.served > fixed.served);
+    // The limit shows in the node's status: near what Lambda allows, far below max.
+    let limit = adaptive
+        .status
+        .concurrency_limit
+        .expect("an adaptive node reports its limit") as usize;
+    assert!(
+        (1..=3 * ALLOWED).contains(&limit),
+        "limit {limit} after the run"
+    );
+    assert_eq!(
+        fixed.status.concurrency_limit, None,
+        "a fixed limit is no news"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_retries_an_adaptive_limit_loses_no_throttled_message() {
+    let run = against_throttling(
+        json!({"concurrency": {"mode": "adaptive", "min": 2, "max": 16},
+               "errorHandling": {"requestProcessing": {"retry": {
+                   "maxAttempts": 50, "intervalMs": 5, "maxIntervalMs": 20}}}}),
+        3,
+        60,
+    )
+    .await;
+    assert_eq!((run.status.emitted, run.status.errors), (60, 0));
+    assert_eq!(run.served, 60, "each message answered once");
+}

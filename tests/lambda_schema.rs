@@ -277,6 +277,10 @@ fn examples_mean_what_they_say() {
         configs[9].durable_execution_name_property.as_deref(),
         Some("orderId")
     );
+    assert_eq!(
+        configs[10].limit(),
+        lambdaflow::runtime::driver::Limit::Adaptive { min: 2, max: 100 }
+    );
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! `GET /metrics`: Prometheus text exposition (format 0.0.4) of the flows this server runs —
-//! flows running, per node received/emitted/errors counters, and the invocation latency
-//! histogram of nodes that make external calls (the LambdaConnector).
+//! flows running, per node received/emitted/errors counters, the adaptive concurrency limit of
+//! nodes that have one, and the invocation latency histogram of nodes that make external calls
+//! (the LambdaConnector).
 //!
 //! Counters belong to a run: they start at zero when a flow starts, which Prometheus reads as a
 //! counter reset. A stopped flow's last run stays visible until it is started again or deleted.
@@ -92,6 +93,31 @@ pub fn render(state: &Data) -> String {
                         get(s)
                     );
                 }
+            }
+        }
+    }
+
+    let name = "lambdaflow_node_concurrency_limit";
+    header(
+        &mut out,
+        name,
+        "gauge",
+        "Calls a node allows in flight now (nodes whose limit adapts to throttling).",
+    );
+    for (flow, _, status, types) in &statuses {
+        for (node, component, _) in types {
+            if let Some(limit) = status
+                .nodes
+                .get(node.as_str())
+                .and_then(|s| s.concurrency_limit)
+            {
+                let _ = writeln!(
+                    out,
+                    "{name}{{flow=\"{}\",node=\"{}\",type=\"{}\"}} {limit}",
+                    escape(flow),
+                    escape(node),
+                    escape(component)
+                );
             }
         }
     }

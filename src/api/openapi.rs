@@ -212,6 +212,10 @@ pub struct NodeStatusDoc {
     /// The last error: type, code, message and time.
     #[schema(value_type = Option<Object>)]
     pub last_error: Option<Value>,
+    /// Calls allowed in flight now, for a node whose limit adapts (`concurrency.mode:
+    /// adaptive`); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concurrency_limit: Option<u64>,
 }
 
 /// A flow's state and each node's status.

@@ -70,6 +70,9 @@ pub struct Failure {
     pub detail: Option<String>,
     /// Whether trying the same request again can help.
     pub retryable: bool,
+    /// The service refused for load (HTTP 429, a throttling code): an adaptive concurrency
+    /// limit backs off.
+    pub throttled: bool,
     /// A delay the server asked for before the next attempt (`Retry-After`); it wins over the
     /// configured interval.
     pub retry_after: Option<Duration>,
@@ -92,6 +95,7 @@ impl Failure {
             message: message.into(),
             detail: None,
             retryable: false,
+            throttled: false,
             retry_after: None,
             request_context: Map::new(),
             response_context: None,
@@ -103,6 +107,12 @@ impl Failure {
     /// Marks the failure as one a retry can help with.
     pub fn retryable(mut self, retryable: bool) -> Self {
         self.retryable = retryable;
+        self
+    }
+
+    /// Marks the failure as the service refusing for load (see [`Failure::throttled`]).
+    pub fn throttled(mut self, throttled: bool) -> Self {
+        self.throttled = throttled;
         self
     }
 

@@ -68,6 +68,10 @@ pub struct NodeStatus {
     pub discarded: u64,
     /// The most recent error.
     pub last_error: Option<LastError>,
+    /// Calls allowed in flight now, for a node whose limit adapts (`concurrency.mode:
+    /// adaptive`); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concurrency_limit: Option<u64>,
 }
 
 /// Bounded history of the messages a node kept (Display: received; Feeder: sent).
@@ -151,6 +155,8 @@ pub struct NodeStats {
     emitted: AtomicU64,
     errors: AtomicU64,
     discarded: AtomicU64,
+    /// The adaptive concurrency limit; 0 when the node has none.
+    concurrency_limit: AtomicU64,
     version: AtomicU64,
     state: Mutex<NodeState>,
     last_error: Mutex<Option<LastError>>,
@@ -165,6 +171,7 @@ impl Default for NodeStats {
             emitted: AtomicU64::new(0),
             errors: AtomicU64::new(0),
             discarded: AtomicU64::new(0),
+            concurrency_limit: AtomicU64::new(0),
             version: AtomicU64::new(0),
             state: Mutex::new(NodeState::Starting),
             last_error: Mutex::new(None),
@@ -203,6 +210,12 @@ impl NodeStats {
         self.version.fetch_add(1, Ordering::Release);
     }
 
+    pub(crate) fn set_concurrency_limit(&self, limit: usize) {
+        self.concurrency_limit
+            .store(limit as u64, Ordering::Relaxed);
+        self.version.fetch_add(1, Ordering::Release);
+    }
+
     pub(crate) fn set_state(&self, state: NodeState) {
         *self.state.lock().expect("stats lock") = state;
         self.version.fetch_add(1, Ordering::Release);
@@ -227,6 +240,8 @@ impl NodeStats {
             errors: self.errors.load(Ordering::Relaxed),
             discarded: self.discarded.load(Ordering::Relaxed),
             last_error: self.last_error.lock().expect("stats lock").clone(),
+            concurrency_limit: Some(self.concurrency_limit.load(Ordering::Relaxed))
+                .filter(|&limit| limit > 0),
         }
     }
 
@@ -391,5 +406,16 @@ mod tests {
         assert_eq!(e.data()["received"], 1);
         assert_eq!(e.data()["state"], "starting");
         assert_eq!(e.data()["lastError"], Value::Null);
+        assert!(e.data().get("concurrencyLimit").is_none());
+        s.set_concurrency_limit(7);
+        let e = FlowEvent::Status {
+            node: "n1".into(),
+            status: s.snapshot(),
+        };
+        assert_eq!(
+            e.data()["concurrencyLimit"],
+            7,
+            "live events carry the limit"
+        );
     }
 }

@@ -120,6 +120,7 @@ fn idle_status(id: &str, nodes: Vec<(String, String)>) -> FlowStatus {
                         errors: 0,
                         discarded: 0,
                         last_error: None,
+                        concurrency_limit: None,
                     },
                 )
             })

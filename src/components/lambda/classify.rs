@@ -84,8 +84,10 @@ pub fn classify(
                     .and_then(Value::as_str)
                     .map(str::to_owned)
             });
+            let throttled = d.status == Some(429) || is_throttling_code(&d.code);
             let mut f = Failure::new(d.error_type, d.code, d.message)
                 .retryable(d.retryable)
+                .throttled(throttled)
                 .with_retry_after(d.retry_after)
                 .with_detail(reason.clone());
             if let Some(id) = d.request_id {
@@ -330,6 +332,12 @@ fn service_error_type(status: u16, code: &str) -> (ErrorType, bool) {
     table::by_status(status)
 }
 
+/// Whether `code` is one of AWS's throttling codes (`aws_runtime`'s list), the signal an
+/// adaptive concurrency limit backs off on.
+fn is_throttling_code(code: &str) -> bool {
+    aws_runtime::retries::classifiers::THROTTLING_ERRORS.contains(&code)
+}
+
 /// The first error of type `T` in `err`'s source chain (`err` included).
 fn find<'a, T: std::error::Error + 'static>(
     err: &'a (dyn std::error::Error + 'static),
@@ -529,6 +537,7 @@ mod tests {
         assert_eq!(f.error_type, ErrorType::RequestProcessing);
         assert_eq!(f.code, "TooManyRequestsException");
         assert!(f.retryable);
+        assert!(f.throttled, "an adaptive limit backs off on it");
         assert_eq!(f.retry_after, Some(Duration::from_secs(3)));
         assert_eq!(f.request_context["requestId"], "req-err");
         assert_eq!(f.response_context.unwrap()["statusCode"], 429);
@@ -550,6 +559,7 @@ mod tests {
             ),
         ));
         assert_eq!((f.code.as_str(), f.retryable), ("ServiceException", true));
+        assert!(!f.throttled, "a 5xx is a fault, not a throttle");
         assert_eq!(f.retry_after, Some(Duration::from_secs(2)));
         assert_eq!(
             f.response_payload,

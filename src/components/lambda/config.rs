@@ -86,9 +86,14 @@ pub struct LambdaConfig {
     /// With `payloadFormat: v2`, when a batch is sent: whichever limit is reached first.
     #[serde(default)]
     pub batch: BatchConfig,
-    /// Invocations (or batches) in flight at once for this node.
+    /// Invocations (or batches) in flight at once for this node (with `concurrency.mode:
+    /// fixed`, the default).
     #[serde(default = "default_max_concurrency")]
     pub max_concurrency: u32,
+    /// How the number of calls in flight is chosen: fixed at `maxConcurrency`, or adapting to
+    /// throttling between `min` and `max`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<Concurrency>,
     /// Emit results in the order the messages arrived (a slow or retrying message holds back
     /// later results, never later invocations).
     #[serde(default = "yes")]
@@ -203,6 +208,7 @@ impl Default for LambdaConfig {
             metadata_fields: default_metadata_fields(),
             batch: BatchConfig::default(),
             max_concurrency: default_max_concurrency(),
+            concurrency: None,
             preserve_order: true,
             output_mode: OutputMode::default(),
             merge_at: default_merge_at(),
@@ -323,6 +329,33 @@ pub enum OutputMode {
     Merge,
 }
 
+/// How many calls a node keeps in flight.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Concurrency {
+    /// `fixed`: `maxConcurrency` calls at once. `adaptive`: start at `min`, add a call per
+    /// round of successes, back off to 70 % on throttling (AIMD), never outside `min..=max`.
+    #[serde(default)]
+    pub mode: ConcurrencyMode,
+    /// With `adaptive`: the fewest calls in flight, and the start.
+    #[serde(default = "default_adaptive_min")]
+    pub min: u32,
+    /// With `adaptive`: the most calls in flight.
+    #[serde(default = "default_adaptive_max")]
+    pub max: u32,
+}
+
+/// See [`Concurrency::mode`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ConcurrencyMode {
+    /// `maxConcurrency` calls at once.
+    #[default]
+    Fixed,
+    /// AIMD between `min` and `max`.
+    Adaptive,
+}
+
 /// V2 batching triggers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -405,6 +438,12 @@ fn default_merge_at() -> String {
 fn default_max_concurrency() -> u32 {
     4
 }
+fn default_adaptive_min() -> u32 {
+    1
+}
+fn default_adaptive_max() -> u32 {
+    64
+}
 fn default_connect_timeout_ms() -> u64 {
     3100
 }
@@ -462,6 +501,18 @@ impl LambdaConfig {
         }
     }
 
+    /// The driver's concurrency limit this config asks for.
+    pub fn limit(&self) -> crate::runtime::driver::Limit {
+        use crate::runtime::driver::Limit;
+        match &self.concurrency {
+            Some(c) if c.mode == ConcurrencyMode::Adaptive => Limit::Adaptive {
+                min: c.min.max(1) as usize,
+                max: c.max.max(1) as usize,
+            },
+            _ => Limit::Fixed(self.max_concurrency.max(1) as usize),
+        }
+    }
+
     /// The client context, base64-encoded as the header wants it.
     pub fn encoded_client_context(&self) -> Option<String> {
         self.client_context
@@ -498,6 +549,15 @@ impl LambdaConfig {
         }
         self.check_forward(node)?;
         self.check_mapping(node)?;
+        if let Some(c) = &self.concurrency
+            && c.mode == ConcurrencyMode::Adaptive
+            && c.min > c.max
+        {
+            return Err(err(
+                "/concurrency/min",
+                "the adaptive limit's min must not be above its max".into(),
+            ));
+        }
         self.check_routing(node)?;
         if let Err(why) = super::merge::tokens(&self.merge_at) {
             return Err(err("/mergeAt", why.into()));
@@ -528,13 +588,15 @@ impl LambdaConfig {
         if self.effective_invocation_type() != InvocationKind::RequestResponse {
             return Err(err(
                 "/forwardProperties".into(),
-                "Lambda hands the client context to the function on RequestResponse calls                  only; forwarded properties would never arrive",
+                "Lambda hands the client context to the function on RequestResponse calls \
+                 only; forwarded properties would never arrive",
             ));
         }
         if self.payload_format == PayloadFormat::V2 {
             return Err(err(
                 "/forwardProperties".into(),
-                "a v2 batch is one call for many messages; each record carries its message's                  properties with metadataFields 'properties'",
+                "a v2 batch is one call for many messages; each record carries its message's \
+                 properties with metadataFields 'properties'",
             ));
         }
         Ok(())
@@ -597,7 +659,8 @@ impl LambdaConfig {
         }
         if self.effective_invocation_type() != InvocationKind::RequestResponse {
             return Err(err(
-                "perRecord and batchItemFailures share out a response; only RequestResponse                  calls have one",
+                "perRecord and batchItemFailures share out a response; only RequestResponse \
+                 calls have one",
             ));
         }
         if mapping == ResponseMapping::BatchItemFailures

@@ -3,7 +3,7 @@
 //! the README's LambdaConnector section for every property and what reaches each port.
 //!
 //! The node's calls run in the invocation driver (`runtime::driver`): up to `maxConcurrency`
-//! invocations (or V2 batches) in flight, no more input read than it can invoke (a slow function
+//! invocations (or V2 batches) in flight, or a limit that adapts to throttling (`concurrency`), no more input read than it can invoke (a slow function
 //! back-pressures upstream), retries that hold no invocation slot, `preserveOrder` through a
 //! reorder buffer of [`REORDER_BUFFER`], batching triggers and `stopService`. The connector
 //! supplies the rest ([`service::LambdaService`]): building the payload of a message or batch,
@@ -225,7 +225,7 @@ impl LambdaConnector {
                 "Cannot create the Lambda client; every message will fail: {e}");
         }
         let settings = Settings {
-            max_concurrency: self.config.max_concurrency.max(1) as usize,
+            concurrency: self.config.limit(),
             preserve_order: self.config.preserve_order,
             reorder_buffer: REORDER_BUFFER,
             policy: self.config.error_handling.clone(),

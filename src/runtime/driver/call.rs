@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
-use super::limit::{Busy, Gate};
+use super::limit::{Busy, Gate, Signal};
 use super::{Outcome, Service};
+use crate::runtime::status::NodeStats;
 use crate::runtime::{ErrorHandling, with_retries};
 
 /// What every job of one run shares.
@@ -20,6 +21,8 @@ pub struct Shared<S> {
     pub gate: Arc<Gate>,
     /// Cuts retry waits short when the flow is torn down.
     pub abort: CancellationToken,
+    /// Where an adaptive limit's changes show (node status, events, metrics).
+    pub stats: Arc<NodeStats>,
 }
 
 /// Runs one unit to its outcomes; `busy` marks it busy until its first call ends.
@@ -40,9 +43,17 @@ pub async fn job<S: Service>(
         async move {
             let slot = shared.gate.slot().await;
             let reply = shared.service.call(request, attempt).await;
+            let classified = shared.service.classify(request, reply, attempt);
+            let signal = match &classified {
+                Ok(_) => Signal::Success,
+                Err(failure) if failure.throttled => Signal::Throttled,
+                Err(_) => Signal::Other,
+            };
+            if let Some(limit) = shared.gate.observe(&slot, signal) {
+                shared.stats.set_concurrency_limit(limit);
+            }
             drop(slot);
             drop(busy);
-            let classified = shared.service.classify(request, reply, attempt);
             if classified.is_err() {
                 // It may wait for a retry now, holding nothing: the loop may admit another.
                 shared.gate.notify_retrying();

@@ -3,8 +3,8 @@
 //! timers and `stopService` — so the component supplies only building, calling and classifying
 //! ([`Service`]), as Vector splits a sink into request builder, service and retry logic.
 //!
-//! The loop keeps up to `max_concurrency` units (a message, or a batch) busy and reads no more
-//! input than it can call, so a slow service back-pressures upstream. A unit waiting for a
+//! The loop keeps up to the concurrency limit's units (a message, or a batch) busy and reads no
+//! more input than it can call, so a slow service back-pressures upstream. A unit waiting for a
 //! retry holds no call slot: other units keep being called. With `preserve_order` results
 //! leave in input order: a slow or retrying unit holds back later *results* (at most
 //! `reorder_buffer` units wait behind the ones in flight; past that the node reads no more
@@ -37,7 +37,7 @@ use crate::runtime::{ErrorHandling, Failure, FailureOutcome, FinalFailure, NodeC
 use call::{Shared, job};
 use jobs::Jobs;
 pub use jobs::Placement;
-pub use limit::{Busy, Gate};
+pub use limit::{BACKOFF, Busy, Gate, Limit, Signal, Slot};
 pub use order::Reorder;
 
 /// The outcome of one input message: its `out` message, or its final failure (routed by the
@@ -99,8 +99,8 @@ pub trait Batching<U>: Send {
 /// How the driver runs a node's calls.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// Units called at once (at least 1).
-    pub max_concurrency: usize,
+    /// Units called at once: a fixed number, or a limit that adapts to throttling.
+    pub concurrency: Limit,
     /// Results leave in input order.
     pub preserve_order: bool,
     /// Units that may wait, besides those in flight, for a retry or an earlier result.
@@ -120,13 +120,17 @@ pub async fn run<S: Service>(
 ) -> NodeExit {
     let emitter = ctx.emitter();
     let out = emitter.port(OUT);
-    let gate = Gate::new(settings.max_concurrency);
+    let gate = Gate::new(settings.concurrency);
     let max = gate.max();
+    if gate.is_adaptive() {
+        emitter.stats().set_concurrency_limit(gate.limit());
+    }
     let shared = Arc::new(Shared {
         service,
         policy: settings.policy,
         gate: gate.clone(),
         abort: emitter.abort().clone(),
+        stats: emitter.stats_arc(),
     });
     let mut jobs = Jobs::new(Placement::for_limit(max));
     let mut order = Reorder::new(settings.preserve_order);

@@ -12,7 +12,7 @@ use futures::FutureExt as _;
 use futures::future::BoxFuture;
 use tokio::sync::watch;
 
-use super::{Outcome, Service, Settings, run};
+use super::{Limit, Outcome, Service, Settings, run};
 use crate::message::Message;
 use crate::runtime::harness::Harness;
 use crate::runtime::scheduler::NodeEndKind;
@@ -144,7 +144,7 @@ impl Component for Node {
 
 fn settings(max: usize, preserve_order: bool, reorder_buffer: usize) -> Settings {
     Settings {
-        max_concurrency: max,
+        concurrency: Limit::Fixed(max),
         preserve_order,
         reorder_buffer,
         policy: ErrorHandling::default(),
