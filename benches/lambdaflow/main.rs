@@ -24,6 +24,7 @@ mod memory;
 mod raw;
 mod sections;
 mod stats;
+mod throttle;
 // The integration tests' support: free ports, the supervisor, a raw HTTP client.
 #[path = "../../tests/support/mod.rs"]
 #[allow(unused_imports)]
@@ -111,6 +112,7 @@ const SECTIONS: &[&str] = &[
     "lambda",
     "scaling",
     "batching",
+    "throttling",
     "memory",
     "jetstream",
 ];
@@ -203,6 +205,9 @@ fn main() {
         if args.wants("batching") {
             rows.extend(sections::batching(&args).await);
             rows.extend(sections::batching_latency_bound(&args).await);
+        }
+        if args.wants("throttling") {
+            rows.extend(throttle::rows(&args).await);
         }
         if args.wants("jetstream") {
             let (full, runs) = (args.full, args.runs);
