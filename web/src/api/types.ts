@@ -126,6 +126,8 @@ export interface NodeStatus {
   emitted: number;
   errors: number;
   lastError?: LastError | null;
+  /** Calls allowed in flight now, for a node whose limit adapts to throttling. */
+  concurrencyLimit?: number;
 }
 
 export interface FlowStatus {

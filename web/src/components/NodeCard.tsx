@@ -100,6 +100,11 @@ function NodeCardImpl({ id, data, selected }: NodeProps<DesignerNode>) {
           ×{workerCount} worker{workerCount === 1 ? '' : 's'}
         </div>
       )}
+      {status?.concurrencyLimit !== undefined && (
+        <div className="lf-node-detail lf-node-limit" data-testid={`limit-${id}`} title="Calls allowed in flight now: the adaptive concurrency limit, which follows Lambda's throttling">
+          limit {status.concurrencyLimit} in flight
+        </div>
+      )}
       <div className="lf-node-counters" aria-label="counters">
         <span title="messages received">
           in <b data-testid={`received-${id}`}>{status?.received ?? 0}</b>

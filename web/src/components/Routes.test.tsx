@@ -96,10 +96,10 @@ describe('the workers strip', () => {
 });
 
 describe('the card', () => {
-  function card(workerCounts: Map<string, number>) {
+  function card(workerCounts: Map<string, number>, runtime = initialRuntime()) {
     const ctx: DesignerContextValue = {
       components: new Map([[lambdaDescriptor.type, lambdaDescriptor]]),
-      runtime: initialRuntime(),
+      runtime,
       issues: noIssues(),
       inspect: () => undefined,
       changed: new Set(),
@@ -124,5 +124,15 @@ describe('the card', () => {
     unmount();
     card(new Map());
     expect(screen.queryByTestId('workers-lambda1')).toBeNull();
+  });
+
+  it('shows the adaptive concurrency limit from the node status, and nothing for a fixed one', () => {
+    const adaptive = { ...initialRuntime(), nodes: { lambda1: { state: 'running' as const, received: 9, emitted: 8, errors: 1, concurrencyLimit: 6 } } };
+    const { unmount } = card(new Map(), adaptive);
+    expect(screen.getByTestId('limit-lambda1').textContent).toBe('limit 6 in flight');
+    unmount();
+    const fixed = { ...initialRuntime(), nodes: { lambda1: { state: 'running' as const, received: 9, emitted: 9, errors: 0 } } };
+    card(new Map(), fixed);
+    expect(screen.queryByTestId('limit-lambda1')).toBeNull();
   });
 });
