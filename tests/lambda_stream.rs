@@ -483,3 +483,71 @@ async fn an_error_before_the_stream_is_classified_as_invokes() {
     );
     assert!(wire.requests().iter().all(|r| r.streaming));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_streams_keep_each_streams_order_and_every_input_leaves_once() {
+    // Even inputs stream 3 chunks and complete; odd ones fail after 2 chunks.
+    let details = json!({"errorType": "Half", "errorMessage": "stopped half way"}).to_string();
+    let wire = AwsWire::start(move |r: &Request| {
+        let n = r.json()["n"].as_u64().unwrap();
+        let parts: Vec<Vec<u8>> = (0..3).map(|i| format!("{n}:{i}").into_bytes()).collect();
+        if n.is_multiple_of(2) {
+            event_stream::reply(&frames(&parts))
+        } else {
+            let mut all: Vec<Vec<u8>> = parts[..2].iter().map(|p| chunk(p)).collect();
+            all.push(complete(Some(("Unhandled", &details)), None));
+            event_stream::reply(&all)
+        }
+    })
+    .await;
+    let inputs = (0..6)
+        .map(|n| json_message(&json!({"n": n}).to_string()))
+        .collect();
+    let ran = run(
+        &streaming(
+            &wire,
+            json!({"streamOutput": "chunks", "maxConcurrency": 4}),
+        ),
+        inputs,
+    )
+    .await;
+    let (ends, chunks): (Vec<&Message>, Vec<&Message>) = ran
+        .out
+        .iter()
+        .partition(|m| m.properties.contains_key("lambda.streamEnd"));
+    assert_eq!(ends.len(), 3, "one end marker per complete stream");
+    assert_eq!(ran.error.len(), 3, "one record per failed stream");
+    assert_eq!(chunks.len(), 3 * 3 + 3 * 2, "every chunk once");
+    // Within a stream, chunks leave in order, all before its end marker.
+    let mut streams: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for m in &ran.out {
+        let id = prop(m, "lambda.streamId").as_str().unwrap().to_owned();
+        let seen = streams.entry(id).or_default();
+        match m.properties.get("lambda.chunkIndex") {
+            Some(i) => {
+                assert_eq!(i, &json!(seen.len()), "chunk order within its stream");
+                seen.push(m.body_text().unwrap().to_owned());
+            }
+            None => assert_eq!(prop(m, "lambda.chunkCount"), &json!(seen.len())),
+        }
+    }
+    assert_eq!(streams.len(), 6, "one stream id per invocation");
+    for parts in streams.values() {
+        let n = parts[0].split(':').next().unwrap();
+        assert!(
+            parts.iter().all(|p| p.starts_with(&format!("{n}:"))),
+            "{parts:?}"
+        );
+    }
+    for rec in ran.error.iter().map(body) {
+        assert!(
+            !rec["requestPayload"]["n"]
+                .as_u64()
+                .unwrap()
+                .is_multiple_of(2)
+        );
+        assert_eq!(rec["responseContext"]["chunksEmitted"], 2);
+    }
+    // Conservation: chunks are parts, each input is one end marker or one record.
+    assert_eq!((ran.received, ran.emitted, ran.errors), (6, 3, 3));
+}
