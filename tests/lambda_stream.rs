@@ -551,3 +551,37 @@ async fn concurrent_streams_keep_each_streams_order_and_every_input_leaves_once(
     // Conservation: chunks are parts, each input is one end marker or one record.
     assert_eq!((ran.received, ran.emitted, ran.errors), (6, 3, 3));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_stream_ends_at_invoke_timeout_ms_not_in_a_hang() {
+    // Half the frames arrive, then nothing while the connection stays open.
+    let all = frames(&[&b"first"[..], b"second", b"third", b"fourth"]);
+    let wire = AwsWire::start(move |_| event_stream::reply(&all).fault(Fault::StallBody)).await;
+    for mode in ["whole", "chunks"] {
+        let ran = run(
+            &streaming(
+                &wire,
+                json!({"streamOutput": mode, "connection": {"invokeTimeoutMs": 300},
+                       "errorHandling": connection_retries(3)}),
+            ),
+            vec![json_message(r#"{"name":"World"}"#)],
+        )
+        .await;
+        assert_eq!(ran.error.len(), 1, "{mode}");
+        let rec = body(&ran.error[0]);
+        assert_eq!(rec["error"]["type"], "connection", "{mode}: {rec:#}");
+        assert_eq!(rec["error"]["code"], "Timeout", "{mode}");
+        assert_eq!(
+            rec["error"]["retryable"], false,
+            "{mode}: the function may have run"
+        );
+        assert_eq!(rec["requestContext"]["approximateInvokeCount"], 1, "{mode}");
+        let bodies: Vec<_> = ran.out.iter().map(|m| m.body_text().unwrap()).collect();
+        match mode {
+            "whole" => assert!(bodies.is_empty()),
+            // Half the body is the first two frames and part of the third.
+            _ => assert_eq!(bodies, ["first", "second"], "the frames before the stall"),
+        }
+        assert_eq!((ran.received, ran.emitted, ran.errors), (1, 0, 1));
+    }
+}
