@@ -585,3 +585,40 @@ async fn a_stalled_stream_ends_at_invoke_timeout_ms_not_in_a_hang() {
         assert_eq!((ran.received, ran.emitted, ran.errors), (1, 0, 1));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_call_settings_apply_to_the_stream() {
+    let wire = AwsWire::start(|_| event_stream::reply(&frames(&[&b"{}"[..]]))).await;
+    let ran = run(
+        &streaming(
+            &wire,
+            json!({"qualifier": "PROD", "tenantId": "acme", "forwardProperties": ["orderId"],
+                   "clientContext": {"custom": {"source": "lambdaflow"}}}),
+        ),
+        vec![json_message(r#"{"name":"World"}"#)],
+    )
+    .await;
+    assert!(ran.error.is_empty(), "{:?}", ran.error);
+    assert_eq!(prop(&ran.out[0], "lambda.qualifier"), &json!("PROD"));
+    let request = &wire.requests()[0];
+    assert!(request.streaming);
+    assert_eq!(request.query, "Qualifier=PROD");
+    assert_eq!(
+        request.headers.get("x-amz-tenant-id").map(String::as_str),
+        Some("acme")
+    );
+    let context = request
+        .headers
+        .get("x-amz-client-context")
+        .expect("a client context");
+    let context: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::STANDARD
+            .decode(context)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        context["custom"],
+        json!({"source": "lambdaflow", "orderId": "42"})
+    );
+}
