@@ -622,3 +622,27 @@ async fn the_call_settings_apply_to_the_stream() {
         json!({"source": "lambdaflow", "orderId": "42"})
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_corrupt_frame_is_a_malformed_response_not_retried() {
+    let mut all = frames(&[&b"intact"[..], b"corrupt"]);
+    // A payload byte of the second frame changes: its message checksum no longer matches.
+    let second = all[1].len();
+    all[1][second - 6] ^= 0xFF;
+    let wire = AwsWire::start(move |_| event_stream::reply(&all)).await;
+    let ran = run(
+        &streaming(
+            &wire,
+            json!({"streamOutput": "chunks", "errorHandling": connection_retries(3)}),
+        ),
+        vec![json_message(r#"{"name":"World"}"#)],
+    )
+    .await;
+    let bodies: Vec<_> = ran.out.iter().map(|m| m.body_text().unwrap()).collect();
+    assert_eq!(bodies, ["intact"]);
+    let rec = body(&ran.error[0]);
+    assert_eq!(rec["error"]["type"], "requestProcessing", "{rec:#}");
+    assert_eq!(rec["error"]["code"], "MalformedResponse");
+    assert_eq!(rec["error"]["retryable"], false);
+    assert_eq!(wire.count(), 1);
+}
