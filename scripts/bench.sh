@@ -2,7 +2,7 @@
 # lambdaflow's benchmark: one command, one table. Every row is measured in the same run as its
 # baseline, and the table gives both and their ratio (lambdaflow ÷ baseline).
 #
-#   scripts/bench.sh [--runs N] [--workers N] [--no-emulator] [--only engine,instructions,lambda,scaling,batching,throttling,memory,jetstream]
+#   scripts/bench.sh [--runs N] [--workers N] [--no-emulator] [--only engine,instructions,lambda,scaling,batching,throttling,memory,jetstream,stream]
 #
 # --runs: measured runs per figure (median; default 5). --workers: tokio worker threads
 # (default one per core). --no-emulator: leave out the rows against `cargo lambda watch` (the

@@ -3,7 +3,8 @@
 //! (sync hello, fail reaching the error port, slow with concurrency, merge output with routing
 //! per message, per-record batch results from echo) and `moto_server` as the
 //! Lambda control plane (Event 202, DryRun 204, an alias qualifier, ListFunctions, a role
-//! assumed through STS, the region from the environment or missing).
+//! assumed through STS, the region from the environment or missing); and that the emulator
+//! does not serve `InvokeWithResponseStream` (the streaming tests use the AWS-wire endpoint).
 //!
 //! Each run gets a clean environment: only the AWS settings a test gives, `HOME` and the
 //! shared AWS files in a temporary directory, instance metadata off.
@@ -159,6 +160,34 @@ fn errors_demo_routes_the_function_error_to_its_own_display() {
         "logged: {}",
         run.stderr
     );
+}
+
+/// `cargo lambda watch` (1.9.2) does not serve `InvokeWithResponseStream`: its catch-all route
+/// answers 404 "Default function disabled", so a `ResponseStream` node reaches `error` with that
+/// answer, final. When the emulator learns streaming this fails, and a streaming demo function
+/// can replace the AWS-wire endpoint in `tests/lambda_stream.rs` for the end-to-end case.
+#[test]
+fn response_stream_is_not_served_by_cargo_lambda_watch_and_reaches_error() {
+    let emulator = LambdaEmulator::shared();
+    let env = emulator_env(&emulator.endpoint());
+    let dir = tempfile::tempdir().unwrap();
+    let flow = write_flow(
+        dir.path(),
+        one_message(r#"{"name":"Stream"}"#),
+        json!({"functionName": "echo", "invocationType": "ResponseStream",
+               "connection": {"region": "us-east-1"}}),
+    );
+    let run = run_flow(&flow, &borrow(&env));
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    assert_eq!(run.messages.len(), 1, "one error record, nothing on out");
+    let err = &run.messages[0];
+    assert_eq!(err.properties["error.type"], "requestProcessing");
+    assert_eq!(err.properties["error.code"], "Http404");
+    let rec = err.body_json().unwrap();
+    assert_eq!(rec["requestContext"]["invocationType"], "ResponseStream");
+    assert_eq!(rec["requestContext"]["approximateInvokeCount"], 1);
+    assert_eq!(rec["responseContext"]["statusCode"], 404);
+    assert_eq!(rec["responsePayload"]["title"], "Default function disabled");
 }
 
 #[test]

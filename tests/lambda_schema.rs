@@ -277,10 +277,63 @@ fn examples_mean_what_they_say() {
         configs[9].durable_execution_name_property.as_deref(),
         Some("orderId")
     );
+    use lambdaflow::components::lambda::config::StreamOutput;
+    assert_eq!(configs[10].invocation_type, InvocationKind::ResponseStream);
+    assert_eq!(configs[10].stream_output, StreamOutput::Chunks);
+    assert_eq!(configs[11].stream_output, StreamOutput::Whole);
+    assert_eq!(configs[11].max_response_bytes, 104_857_600);
     assert_eq!(
-        configs[10].limit(),
+        configs[12].limit(),
         lambdaflow::runtime::driver::Limit::Adaptive { min: 2, max: 100 }
     );
+}
+
+#[test]
+fn stream_fields_only_with_response_stream_and_within_lambdas_limit() {
+    let stream = json!({"functionName": "f", "invocationType": "ResponseStream",
+        "streamOutput": "chunks", "maxResponseBytes": 209_715_200});
+    assert!(check(&stream).is_ok());
+    let d = check(&json!({"functionName": "f", "streamOutput": "chunks"})).unwrap_err();
+    assert_eq!(pointers(&d), vec!["/config/streamOutput"]);
+    let d = check(
+        &json!({"functionName": "f", "invocationType": "RequestResponse",
+        "maxResponseBytes": 1000}),
+    )
+    .unwrap_err();
+    assert_eq!(pointers(&d), vec!["/config/maxResponseBytes"]);
+    let d = check(
+        &json!({"functionName": "f", "invocationType": "ResponseStream",
+        "maxResponseBytes": 209_715_201}),
+    )
+    .unwrap_err();
+    assert_eq!(pointers(&d), vec!["/config/maxResponseBytes"]);
+    let d = check(
+        &json!({"functionName": "f", "invocationType": "ResponseStream",
+        "streamOutput": "lines"}),
+    )
+    .unwrap_err();
+    assert_eq!(pointers(&d), vec!["/config/streamOutput"]);
+    // Combinations a schema does not express are refused by the node's checks, naming the field.
+    for (extra, pointer) in [
+        (json!({"payloadFormat": "v2"}), "/config/invocationType"),
+        (
+            json!({"streamOutput": "chunks", "outputMode": "merge"}),
+            "/config/outputMode",
+        ),
+        (
+            json!({"durableExecutionNameProperty": "orderId"}),
+            "/config/durableExecutionNameProperty",
+        ),
+    ] {
+        let mut config = json!({"functionName": "f", "invocationType": "ResponseStream"});
+        config
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        let d = check(&config).unwrap_err();
+        assert_eq!(pointers(&d), vec![pointer], "{config}");
+        assert_eq!(d[0].node.as_deref(), Some("lambda1"));
+    }
 }
 
 #[test]

@@ -24,6 +24,7 @@ mod memory;
 mod raw;
 mod sections;
 mod stats;
+mod stream;
 mod throttle;
 // The integration tests' support: free ports, the supervisor, a raw HTTP client.
 #[path = "../../tests/support/mod.rs"]
@@ -115,6 +116,7 @@ const SECTIONS: &[&str] = &[
     "throttling",
     "memory",
     "jetstream",
+    "stream",
 ];
 
 fn usage(problem: &str) -> ! {
@@ -149,8 +151,24 @@ fn probe_from_args() -> bool {
     true
 }
 
+/// `--stream-probe SIDE MODE MB URL`: the run `stream::rows` measures in a child process.
+fn stream_probe_from_args() -> bool {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [flag, side, mode, mb, url] = args.as_slice() else {
+        return false;
+    };
+    if flag != "--stream-probe" {
+        return false;
+    }
+    let mb = mb
+        .parse()
+        .unwrap_or_else(|_| usage("stream probe size: a number"));
+    stream::probe(side, mode, mb, url);
+    true
+}
+
 fn main() {
-    if probe_from_args() {
+    if probe_from_args() || stream_probe_from_args() {
         return;
     }
     let args = Args::parse();
@@ -216,6 +234,9 @@ fn main() {
                     .await
                     .expect("the jetstream section ran"),
             );
+        }
+        if args.wants("stream") {
+            rows.extend(stream::rows(args.full, args.runs).await);
         }
         if args.wants("memory") {
             let endpoint = endpoint::Endpoint::answer_at_once();

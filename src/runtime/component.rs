@@ -163,6 +163,14 @@ impl Emitter {
         self.send_raw(port, message).await
     }
 
+    /// Sends one *part* of an input message's output (a streamed response's chunk), waiting
+    /// while downstream is full. Not counted as emitted: `emitted` counts each input message's
+    /// final `out` message once, so `received = emitted + errors` holds however many parts
+    /// went before it.
+    pub async fn emit_part(&self, port: PortId, message: Message) -> Result<(), Closed> {
+        self.send_raw(port, message).await
+    }
+
     /// Hands the message over without waiting when every downstream queue has room; otherwise
     /// waits for room, giving up when the flow is torn down.
     async fn send_raw(&self, port: PortId, message: Message) -> Result<(), Closed> {

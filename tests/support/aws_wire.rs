@@ -37,6 +37,9 @@ pub struct Request {
     pub body: Vec<u8>,
     /// 1 for the first request this endpoint received, 2 for the next, …
     pub seq: usize,
+    /// Whether it came as `InvokeWithResponseStream`
+    /// (`/2021-11-15/functions/{name}/response-streaming-invocations`).
+    pub streaming: bool,
 }
 
 impl Request {
@@ -61,6 +64,9 @@ pub enum Fault {
     /// Send the status line, the headers and half the body, then send nothing more (the
     /// connection stays open until the client gives up).
     StallBody,
+    /// Send the status line, the headers and this many bytes of the body, then reset (a
+    /// stream dropped after some event-stream frames).
+    ResetAfter(usize),
 }
 
 /// One scripted answer.
@@ -223,9 +229,14 @@ async fn serve(mut stream: TcpStream, script: Script, log: Arc<Mutex<Vec<Request
             return;
         };
         let (path, query) = target.split_once('?').unwrap_or((target.as_str(), ""));
+        let streaming = path.starts_with("/2021-11-15/functions/");
         let function = path
             .strip_prefix("/2015-03-31/functions/")
             .and_then(|rest| rest.strip_suffix("/invocations"))
+            .or_else(|| {
+                path.strip_prefix("/2021-11-15/functions/")
+                    .and_then(|rest| rest.strip_suffix("/response-streaming-invocations"))
+            })
             .map(|f| f.replace("%3A", ":").replace("%3a", ":"));
         let reply = match (method.as_str(), function) {
             ("POST", Some(function)) => {
@@ -237,6 +248,7 @@ async fn serve(mut stream: TcpStream, script: Script, log: Arc<Mutex<Vec<Request
                         headers: headers.clone(),
                         body,
                         seq: log.len() + 1,
+                        streaming,
                     };
                     log.push(request.clone());
                     request
@@ -356,6 +368,7 @@ async fn write_reply(stream: &mut TcpStream, reply: &Reply) -> bool {
         Fault::ResetMidBody | Fault::EofMidBody | Fault::StallBody => {
             &reply.body[..reply.body.len() / 2]
         }
+        Fault::ResetAfter(n) => &reply.body[..n.min(reply.body.len())],
         _ => &reply.body,
     };
     let written = async {
@@ -366,7 +379,7 @@ async fn write_reply(stream: &mut TcpStream, reply: &Reply) -> bool {
     .await;
     match (reply.fault, written) {
         (_, Err(_)) => false,
-        (Fault::ResetMidBody, Ok(())) => {
+        (Fault::ResetMidBody | Fault::ResetAfter(_), Ok(())) => {
             reset(stream);
             false
         }

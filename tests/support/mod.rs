@@ -25,6 +25,7 @@
 #![allow(dead_code)]
 
 pub mod aws_wire;
+pub mod event_stream;
 pub mod http;
 pub mod lambda_emulator;
 pub mod moto;

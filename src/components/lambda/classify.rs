@@ -27,6 +27,8 @@ use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_lambda::error::{ConnectorError, ProvideErrorMetadata, SdkError};
 use aws_sdk_lambda::operation::RequestId as _;
 use aws_sdk_lambda::operation::invoke::{InvokeError, InvokeOutput};
+use aws_sdk_lambda::operation::invoke_with_response_stream::InvokeWithResponseStreamError;
+use aws_smithy_types::event_stream::RawMessage;
 use serde_json::{Value, json};
 
 use super::error::LambdaError;
@@ -84,31 +86,119 @@ pub fn classify(
                     .and_then(Value::as_str)
                     .map(str::to_owned)
             });
-            let throttled = d.status == Some(429) || is_throttling_code(&d.code);
-            let mut f = Failure::new(d.error_type, d.code, d.message)
-                .retryable(d.retryable)
-                .throttled(throttled)
-                .with_retry_after(d.retry_after)
-                .with_detail(reason.clone());
-            if let Some(id) = d.request_id {
-                f = f.with_request_context("requestId", id);
-            }
-            if let Some(status) = d.status {
-                let mut ctx = json!({"statusCode": status});
-                if let Some(t) = &d.error_code_header {
-                    ctx["errorType"] = json!(t);
-                }
-                if let Some(r) = &reason {
-                    ctx["reason"] = json!(r);
-                }
-                f = f.with_response_context(ctx);
-            }
-            if let Some(body) = d.body {
-                f = f.with_response_payload(body);
-            }
-            Err(f)
+            Err(failure_of(d, reason))
         }
     }
+}
+
+/// Maps an `InvokeWithResponseStream` error before the stream began, as [`classify`] maps an
+/// `Invoke` error: by code through the table (the two operations share their error codes),
+/// else by status.
+pub fn classify_stream_start(
+    err: &SdkError<InvokeWithResponseStreamError>,
+    retry_timeouts: bool,
+) -> Failure {
+    let mut d = describe(err);
+    if let Some(f) = emulated_function_error(&d) {
+        return f;
+    }
+    if matches!(err, SdkError::TimeoutError(_)) {
+        d.retryable = retry_timeouts;
+    }
+    let reason = d
+        .body
+        .as_ref()
+        .and_then(|b| b.get("Reason"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    failure_of(d, reason)
+}
+
+/// Maps an error reading a response stream: the connection failing (a reset, an EOF inside a
+/// frame) is `connection` `ResponseInterrupted`, retryable; a frame or event the SDK cannot
+/// read is `requestProcessing` `MalformedResponse`; an `exception` message is
+/// `requestProcessing` with its code.
+pub fn classify_stream_event<E>(err: &SdkError<E, RawMessage>) -> Failure
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let interrupted = || {
+        Failure::new(
+            ErrorType::Connection,
+            "ResponseInterrupted",
+            truncate(format!(
+                "the connection failed while the response stream was read: {}",
+                error_chain(err)
+            )),
+        )
+        .retryable(true)
+    };
+    match err {
+        SdkError::DispatchFailure(_) => interrupted(),
+        SdkError::ResponseError(_) if transport_cause(err) => interrupted(),
+        // Bytes left over when the body ended: it ended inside a frame.
+        SdkError::ResponseError(_)
+            if matches!(err.raw_response(), Some(RawMessage::Invalid(Some(_)))) =>
+        {
+            interrupted()
+        }
+        SdkError::TimeoutError(_) => Failure::new(
+            ErrorType::Connection,
+            "Timeout",
+            "the response stream stalled past the SDK's timeout",
+        ),
+        SdkError::ServiceError(service) => {
+            let meta = service.err().meta();
+            let code = meta.code().unwrap_or("StreamException").to_owned();
+            let (error_type, retryable) = table::row_for_code(&code)
+                .map(|row| (row.error_type, row.retryable))
+                .unwrap_or((ErrorType::RequestProcessing, false));
+            Failure::new(
+                error_type,
+                code,
+                truncate(format!(
+                    "the response stream carried an error: {}",
+                    meta.message().unwrap_or("no message")
+                )),
+            )
+            .retryable(retryable)
+        }
+        _ => Failure::new(
+            ErrorType::RequestProcessing,
+            "MalformedResponse",
+            truncate(format!(
+                "the response stream could not be read: {}",
+                error_chain(err)
+            )),
+        ),
+    }
+}
+
+/// The failure an SDK error describes, with its throttle `reason` when there is one.
+fn failure_of(d: Described, reason: Option<String>) -> Failure {
+    let throttled = d.status == Some(429) || is_throttling_code(&d.code);
+    let mut f = Failure::new(d.error_type, d.code, d.message)
+        .retryable(d.retryable)
+        .throttled(throttled)
+        .with_retry_after(d.retry_after)
+        .with_detail(reason.clone());
+    if let Some(id) = d.request_id {
+        f = f.with_request_context("requestId", id);
+    }
+    if let Some(status) = d.status {
+        let mut ctx = json!({"statusCode": status});
+        if let Some(t) = &d.error_code_header {
+            ctx["errorType"] = json!(t);
+        }
+        if let Some(r) = &reason {
+            ctx["reason"] = json!(r);
+        }
+        f = f.with_response_context(ctx);
+    }
+    if let Some(body) = d.body {
+        f = f.with_response_payload(body);
+    }
+    f
 }
 
 /// Maps a control-plane (`ListFunctions`, `ListAliases`, …) error to a [`LambdaError`].

@@ -34,10 +34,20 @@ pub struct LambdaConfig {
     /// `invocationType`.
     #[serde(default)]
     pub async_invoke: bool,
-    /// `RequestResponse` (wait for the result), `Event` (queue it) or `DryRun` (check
-    /// permissions and parameters only). Ignored when `asyncInvoke` is on.
+    /// `RequestResponse` (wait for the result), `Event` (queue it), `DryRun` (check
+    /// permissions and parameters only) or `ResponseStream` (`InvokeWithResponseStream`: the
+    /// response arrives as a stream, beyond the 6 MB buffered limit). Ignored when
+    /// `asyncInvoke` is on.
     #[serde(default)]
     pub invocation_type: InvocationKind,
+    /// With `ResponseStream`: `whole` (one `out` message once the stream is complete) or
+    /// `chunks` (one `out` message per chunk as it arrives, then an end marker).
+    #[serde(default)]
+    pub stream_output: StreamOutput,
+    /// With `ResponseStream` and `streamOutput: whole`: the largest response kept, in bytes;
+    /// a longer stream is cut off and goes to `error` (Lambda streams at most 200 MiB).
+    #[serde(default = "default_max_response_bytes")]
+    pub max_response_bytes: u64,
     /// Fiorano's "Is PayLoad Json Object?": the body must be JSON and is sent as it is (a body
     /// that does not parse is an invalid request, refused before any call). Off: the body is
     /// sent as a JSON string.
@@ -195,6 +205,8 @@ impl Default for LambdaConfig {
             qualifier: None,
             async_invoke: false,
             invocation_type: InvocationKind::default(),
+            stream_output: StreamOutput::default(),
+            max_response_bytes: default_max_response_bytes(),
             payload_is_json: true,
             response_charset: default_charset(),
             log_tail: false,
@@ -266,6 +278,21 @@ pub enum InvocationKind {
     Event,
     /// Validate parameters and permissions without running the function (HTTP 204).
     DryRun,
+    /// `InvokeWithResponseStream`: wait for the result, read as an event stream.
+    ResponseStream,
+}
+
+/// What a streamed response (`ResponseStream`) becomes on `out`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StreamOutput {
+    /// The chunks joined: one `out` message when the stream is complete, shaped like a
+    /// buffered response (`responseCharset`, `outputMode`).
+    #[default]
+    Whole,
+    /// One `out` message per chunk as it arrives (`lambda.streamId`, `lambda.chunkIndex`),
+    /// then an end marker (`lambda.streamEnd`).
+    Chunks,
 }
 
 impl InvocationKind {
@@ -275,6 +302,7 @@ impl InvocationKind {
             InvocationKind::RequestResponse => "RequestResponse",
             InvocationKind::Event => "Event",
             InvocationKind::DryRun => "DryRun",
+            InvocationKind::ResponseStream => "ResponseStream",
         }
     }
 }
@@ -465,6 +493,9 @@ fn default_sync_limit() -> u64 {
 fn default_event_limit() -> u64 {
     1_048_576
 }
+fn default_max_response_bytes() -> u64 {
+    20 * 1_048_576
+}
 
 impl LambdaConfig {
     /// The invocation type actually used (`asyncInvoke` means `Event`).
@@ -548,6 +579,7 @@ impl LambdaConfig {
             ));
         }
         self.check_forward(node)?;
+        self.check_stream(node)?;
         self.check_mapping(node)?;
         if let Some(c) = &self.concurrency
             && c.mode == ConcurrencyMode::Adaptive
@@ -585,7 +617,10 @@ impl LambdaConfig {
         if self.forward_properties.is_empty() {
             return Ok(());
         }
-        if self.effective_invocation_type() != InvocationKind::RequestResponse {
+        if !matches!(
+            self.effective_invocation_type(),
+            InvocationKind::RequestResponse | InvocationKind::ResponseStream
+        ) {
             return Err(err(
                 "/forwardProperties".into(),
                 "Lambda hands the client context to the function on RequestResponse calls \
@@ -600,6 +635,17 @@ impl LambdaConfig {
             ));
         }
         Ok(())
+    }
+
+    /// `ResponseStream` answers one synchronous call with one stream: no batches, no `Event`,
+    /// no durable execution name (`InvokeWithResponseStream` has none), and `chunks` cannot
+    /// be shaped by `outputMode` record or merge.
+    fn check_stream(&self, node: &str) -> Result<(), RuntimeError> {
+        super::stream::check(self).map_err(|(pointer, message)| RuntimeError::Config {
+            node: node.into(),
+            pointer: pointer.to_owned(),
+            message: message.to_owned(),
+        })
     }
 
     /// Routing settings Lambda would refuse, or that cannot apply.

@@ -69,6 +69,46 @@ impl Invoker {
         }
     }
 
+    /// The client calls go through.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The function name sent.
+    pub fn function_name(&self) -> &str {
+        &self.function_name
+    }
+
+    /// The qualifier sent, if any.
+    pub fn qualifier(&self) -> Option<&str> {
+        self.qualifier.as_deref()
+    }
+
+    /// The qualifier the call resolves to, as reported in `lambda.qualifier`.
+    pub fn reported_qualifier(&self) -> Option<&str> {
+        self.reported_qualifier.as_deref()
+    }
+
+    /// The function's qualified ARN, when known.
+    pub fn function_arn(&self) -> Option<&str> {
+        self.function_arn.as_deref()
+    }
+
+    /// The tenant id sent, if any.
+    pub fn tenant_id(&self) -> Option<&str> {
+        self.tenant_id.as_deref()
+    }
+
+    /// The base64 client context sent, if any.
+    pub fn client_context(&self) -> Option<&str> {
+        self.client_context.as_deref()
+    }
+
+    /// The charset responses are decoded with.
+    pub fn charset(&self) -> Charset {
+        self.charset
+    }
+
     /// This invoker as one message's call needs it: itself when `call` is `None`.
     pub fn with_call(&self, call: Option<Call>) -> Cow<'_, Invoker> {
         let Some(call) = call else {
@@ -136,7 +176,8 @@ impl Invoker {
         // RequestResponse is Lambda's default: leaving the header out saves signing and sending it
         // on every call.
         let kind = match self.kind {
-            InvocationKind::RequestResponse => None,
+            // ResponseStream calls go through `stream::Reader`; a buffered one would be this.
+            InvocationKind::RequestResponse | InvocationKind::ResponseStream => None,
             InvocationKind::Event => Some(InvocationType::Event),
             InvocationKind::DryRun => Some(InvocationType::DryRun),
         };
@@ -149,7 +190,10 @@ impl Invoker {
             .set_tenant_id(self.tenant_id.clone())
             .set_durable_execution_name(self.durable_execution_name.clone())
             .payload(Blob::new(payload.to_vec()));
-        if self.kind == InvocationKind::RequestResponse {
+        if matches!(
+            self.kind,
+            InvocationKind::RequestResponse | InvocationKind::ResponseStream
+        ) {
             if self.log_tail {
                 request = request.log_type(LogType::Tail);
             }
@@ -176,7 +220,7 @@ impl Invoker {
             status = out.status_code(), request_id = request_id.as_deref().unwrap_or("-"),
             elapsed_ms = elapsed.as_millis() as u64, "Lambda invoked.");
         let response = match self.kind {
-            InvocationKind::RequestResponse => {
+            InvocationKind::RequestResponse | InvocationKind::ResponseStream => {
                 let bytes = out.payload().map(|b| b.as_ref()).unwrap_or_default();
                 Some(decode_response(self.charset, bytes).map_err(|f| {
                     let mut f = self.with_context(f).with_response_context(json!({
@@ -205,6 +249,7 @@ impl Invoker {
             executed_version: out.executed_version().map(str::to_owned),
             log_result,
             response,
+            stream: None,
             attempts: attempt,
         })
     }

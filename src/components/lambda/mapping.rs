@@ -177,6 +177,7 @@ mod tests {
             executed_version: None,
             log_result: None,
             response: Some(Decoded::new(text.into())),
+            stream: None,
             attempts: 1,
         }
     }

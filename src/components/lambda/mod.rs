@@ -30,6 +30,7 @@ pub mod merge;
 pub mod payload;
 pub mod route;
 pub mod service;
+pub mod stream;
 pub mod table;
 
 use aws_sdk_lambda::Client;

@@ -193,8 +193,11 @@ pub struct Success {
     pub executed_version: Option<String>,
     /// The decoded log tail, when asked for.
     pub log_result: Option<String>,
-    /// The decoded response of a synchronous call (`None` for `Event` and `DryRun`).
+    /// The decoded response of a synchronous call (`None` for `Event`, `DryRun` and a
+    /// response streamed chunk by chunk).
     pub response: Option<Decoded>,
+    /// A response streamed chunk by chunk (`streamOutput: chunks`): what was emitted.
+    pub stream: Option<super::stream::Streamed>,
     /// Attempts made, the first included.
     pub attempts: u32,
 }
@@ -457,6 +460,7 @@ mod tests {
             executed_version: Some("3".into()),
             log_result: Some("START RequestId".into()),
             response,
+            stream: None,
             attempts: 2,
         }
     }

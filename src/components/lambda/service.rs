@@ -8,11 +8,12 @@ use std::borrow::Cow;
 
 use super::batch::{self, Entry};
 use super::call::{self, Call};
-use super::config::{LambdaConfig, OutputMode};
+use super::config::{InvocationKind, LambdaConfig, OutputMode};
 use super::error::LambdaError;
 use super::invoke::{Invoker, Reply};
 use super::mapping;
 use super::payload::{BatchPosition, Success, out_message, request_payload, too_large};
+use super::stream;
 use crate::message::Message;
 use crate::runtime::driver::{Outcome, Service};
 use crate::runtime::{Condition, Emitter, Failure, FinalFailure};
@@ -69,6 +70,15 @@ impl Request {
             Request::Message { call, .. } | Request::Batch { call, .. } => call.clone(),
         }
     }
+}
+
+/// What one call answered: a buffered `Invoke` reply, or a response stream read to its end.
+#[derive(Debug)]
+pub enum Answer {
+    /// `Invoke`.
+    Buffered(Reply),
+    /// `InvokeWithResponseStream` (`invocationType: ResponseStream`).
+    Streamed(stream::Reply),
 }
 
 /// Builds, invokes and judges for one node.
@@ -252,7 +262,7 @@ impl LambdaService {
 impl Service for LambdaService {
     type Unit = Unit;
     type Request = Request;
-    type Reply = Reply;
+    type Reply = Answer;
     type Response = Success;
 
     fn build(&self, unit: Unit) -> Result<Request, Vec<Outcome>> {
@@ -262,14 +272,33 @@ impl Service for LambdaService {
         }
     }
 
-    async fn call(&self, request: &Request, _attempt: u32) -> Reply {
-        self.invoker(request)
-            .call(request.payload(), &self.emitter)
-            .await
+    async fn call(&self, request: &Request, _attempt: u32) -> Answer {
+        let invoker = self.invoker(request);
+        match request {
+            // Streaming never batches (`stream::check`).
+            Request::Message { input, payload, .. }
+                if self.config.invocation_type == InvocationKind::ResponseStream =>
+            {
+                let reader = stream::Reader {
+                    invoker: &invoker,
+                    config: &self.config,
+                    emitter: &self.emitter,
+                    input,
+                };
+                Answer::Streamed(reader.call(payload).await)
+            }
+            _ => Answer::Buffered(invoker.call(request.payload(), &self.emitter).await),
+        }
     }
 
-    fn classify(&self, request: &Request, reply: Reply, attempt: u32) -> Result<Success, Failure> {
-        self.invoker(request).judge(reply, &self.emitter, attempt)
+    fn classify(&self, request: &Request, reply: Answer, attempt: u32) -> Result<Success, Failure> {
+        let invoker = self.invoker(request);
+        match reply {
+            Answer::Buffered(reply) => invoker.judge(reply, &self.emitter, attempt),
+            Answer::Streamed(reply) => {
+                stream::judge(&invoker, &self.config, reply, &self.emitter, attempt)
+            }
+        }
     }
 
     fn finish(&self, request: Request, result: Result<Success, FinalFailure>) -> Vec<Outcome> {
@@ -277,6 +306,10 @@ impl Service for LambdaService {
         match request {
             Request::Message { input, payload, .. } => {
                 let outcome = result.and_then(|ok| {
+                    if let Some(streamed) = &ok.stream {
+                        return stream::end_message(&input, &ok, streamed, &self.config)
+                            .map_err(|f| invoker.after_call(f, ok.attempts));
+                    }
                     // Only a success record shows the request payload.
                     let request_value = match self.config.output_mode {
                         OutputMode::Record => {
