@@ -374,6 +374,40 @@ test('debug sidebar: one stream of what Displays and error ports receive, filter
   assert.match(await page.getByTestId('inspector').getAttribute('aria-label'), /LambdaConnector/);
 });
 
+test('the sheet groups streaming, routing, headers and adaptive concurrency with their help; the file gets what the user set', async () => {
+  await openNode(page, 'lambda1');
+  await page.getByTestId('tab-properties').click();
+  const before = (await serverFlow()).nodes.find((n) => n.id === 'lambda1').config;
+  const group = async (id, help) => {
+    const g = page.getByTestId(`group-${id}`);
+    await g.locator('summary').first().click();
+    await expectText(g, help, `the ${id} group's help`);
+    return g;
+  };
+  // streaming: its two fields appear in the Output group once ResponseStream is chosen
+  assert.equal(await page.locator('[id^="cfg__streamOutput"]').count(), 0, 'no stream fields for RequestResponse');
+  await page.locator('#cfg__invocationType-3').check();
+  const output = await group('output', 'the chunks are joined');
+  await expectText(output, 'Max response (bytes)', 'the maxResponseBytes field');
+  await output.locator('#cfg__streamOutput-1').check();
+  await shot(page, 'sheet-streaming');
+  await group('routing', 'lambda.functionName and lambda.qualifier properties choose the function');
+  await group('invocation-options', 'context.clientContext.custom');
+  const concurrency = await group('concurrency', 'the limit follows throttling');
+  await concurrency.locator('#cfg__concurrency__mode-1').check();
+  await concurrency.locator('#cfg__concurrency__max').fill('16');
+  await shot(page, 'sheet-adaptive-concurrency');
+  await page.getByTestId('save').click();
+  await waitFor('saved', async () => (await page.getByTestId('save-state').textContent()) === 'saved');
+  const saved = (await serverFlow()).nodes.find((n) => n.id === 'lambda1').config;
+  assert.deepEqual(saved, {
+    ...before,
+    invocationType: 'ResponseStream',
+    streamOutput: 'chunks',
+    concurrency: { mode: 'adaptive', max: 16 },
+  }, 'only what the user set: no default of a field a choice revealed');
+});
+
 test('no unexpected console errors along the way', () => {
   const expected = [
     [422, `/api/flows/${FLOW_ID}`], // the refused maxConcurrency, on purpose

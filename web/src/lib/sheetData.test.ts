@@ -61,6 +61,16 @@ describe('the property sheet writes only what the user chose', () => {
     expect(Object.keys(saved.errorHandling as JsonObject)).toEqual(['connection']);
   });
 
+  it('a choice that reveals fields writes the choice, not the revealed fields’ defaults', () => {
+    // rjsf fills the defaults of a branch a choice reveals (allOf: [{if, then}]); they are the
+    // server's own, so only the choice itself is written
+    for (const choice of [{ invocationType: 'ResponseStream' }, { outputMode: 'merge' }] as JsonObject[]) {
+      expect(applyEdit(schema, {}, shown({}), shown(choice)), JSON.stringify(choice)).toEqual(choice);
+    }
+    expect(defaultAt(schema, '/maxResponseBytes')).toBe(20_971_520);
+    expect(defaultAt(schema, '/mergeAt')).toBe('/lambda');
+  });
+
   it('lists changed members, arrays as one value', () => {
     expect(changedPointers({ a: 1, b: { c: [1, 2] } }, { a: 1, b: { c: [1, 3] } })).toEqual(['/b/c']);
     expect(changedPointers({}, { x: { y: 1 } })).toEqual(['/x/y']);

@@ -95,17 +95,29 @@ export function formSchema(schema: Schema): Schema {
   return inline(schema, schema, 0);
 }
 
+/**
+ * `schema` and every subschema that may apply beside it: conditional branches (`then`, `else`)
+ * and combinations (`allOf`, `anyOf`, `oneOf`), nested (`allOf: [{if, then}]` is how a schema
+ * adds fields for one choice).
+ */
+function branches(root: Schema, schema: Schema, depth: number): Schema[] {
+  const out: Schema[] = [schema];
+  if (depth > 6) return out;
+  const more: unknown[] = [schema.then, schema.else];
+  for (const kw of ['allOf', 'anyOf', 'oneOf'] as const) {
+    const list = schema[kw];
+    if (Array.isArray(list)) more.push(...list);
+  }
+  for (const x of more) if (isObj(x)) out.push(...branches(root, resolveRef(root, x), depth + 1));
+  return out;
+}
+
 /** The schema of the member at `pointer` (through `properties` and conditional branches). */
 function schemaAt(root: Schema, schema: Schema, tokens: readonly string[]): Schema | undefined {
   let cur: Schema | undefined = resolveRef(root, schema);
   for (const t of tokens) {
     if (!cur) return undefined;
-    const candidates: Schema[] = [cur];
-    for (const kw of ['then', 'else'] as const) if (isObj(cur[kw])) candidates.push(resolveRef(root, cur[kw]));
-    for (const kw of ['allOf', 'anyOf', 'oneOf'] as const) {
-      const list = cur[kw];
-      if (Array.isArray(list)) for (const x of list) if (isObj(x)) candidates.push(resolveRef(root, x));
-    }
+    const candidates = branches(root, cur, 0);
     let next: Schema | undefined;
     for (const c of candidates) {
       const props = c.properties;
