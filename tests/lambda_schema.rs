@@ -124,6 +124,27 @@ fn schema_defaults_are_the_struct_defaults_in_both_directions() {
     let defaults = serde_json::to_value(LambdaConfig::default()).unwrap();
     let mut problems = Vec::new();
     compare_defaults(&c.schema, &c.schema, &defaults, "", &mut problems);
+    // An object that is absent by default (`concurrency`) is compared as the struct fills it in
+    // when a config gives it empty.
+    for (key, prop) in properties(&c.schema, &c.schema) {
+        if prop.get("properties").is_some()
+            && prop.get("default").is_none()
+            && defaults.get(&key).is_none()
+        {
+            let given = json!({"functionName": "f", key.clone(): {}});
+            let filled = serde_json::to_value(
+                serde_json::from_value::<LambdaConfig>(given).expect("an empty object is valid"),
+            )
+            .unwrap();
+            compare_defaults(
+                &c.schema,
+                &prop,
+                &filled[&key],
+                &format!("/{key}"),
+                &mut problems,
+            );
+        }
+    }
     assert!(
         problems.is_empty(),
         "schema/struct drift:\n{}",
