@@ -20,6 +20,16 @@ fn escape(value: &str) -> String {
         .replace('\n', "\\n")
 }
 
+/// The label set of a node's lines: `flow="…",node="…",type="…"`.
+fn labels(flow: &str, node: &str, component: &str) -> String {
+    format!(
+        "flow=\"{}\",node=\"{}\",type=\"{}\"",
+        escape(flow),
+        escape(node),
+        escape(component)
+    )
+}
+
 fn header(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# HELP {name} {help}");
     let _ = writeln!(out, "# TYPE {name} {kind}");
@@ -56,68 +66,53 @@ pub fn render(state: &Data) -> String {
         .iter()
         .map(|(id, h)| (id, h, h.status(), h.node_types()))
         .collect();
-    type Counter = (&'static str, &'static str, fn(&NodeStatus) -> u64);
-    let counters: [Counter; 4] = [
+    // Per-node figures: name, type, help, and the node's value (none: the line is left out).
+    type PerNode = (
+        &'static str,
+        &'static str,
+        &'static str,
+        fn(&NodeStatus) -> Option<u64>,
+    );
+    let per_node: [PerNode; 5] = [
         (
             "lambdaflow_node_received_total",
+            "counter",
             "Messages a node took from its input.",
-            |s| s.received,
+            |s| Some(s.received),
         ),
         (
             "lambdaflow_node_emitted_total",
+            "counter",
             "Messages a node sent to its outputs (other than error).",
-            |s| s.emitted,
+            |s| Some(s.emitted),
         ),
         (
             "lambdaflow_node_errors_total",
+            "counter",
             "Messages whose handling failed (after retries).",
-            |s| s.errors,
+            |s| Some(s.errors),
         ),
         (
             "lambdaflow_node_discarded_total",
+            "counter",
             "Failed messages routed to no port (sendToErrorPort off): counted, never silent.",
-            |s| s.discarded,
+            |s| Some(s.discarded),
+        ),
+        (
+            "lambdaflow_node_concurrency_limit",
+            "gauge",
+            "Calls a node allows in flight now (nodes whose limit adapts to throttling).",
+            |s| s.concurrency_limit,
         ),
     ];
-    for (name, help, get) in counters {
-        header(&mut out, name, "counter", help);
+    for (name, kind, help, get) in per_node {
+        header(&mut out, name, kind, help);
         for (flow, _, status, types) in &statuses {
             for (node, component, _) in types {
-                if let Some(s) = status.nodes.get(node.as_str()) {
-                    let _ = writeln!(
-                        out,
-                        "{name}{{flow=\"{}\",node=\"{}\",type=\"{}\"}} {}",
-                        escape(flow),
-                        escape(node),
-                        escape(component),
-                        get(s)
-                    );
+                if let Some(value) = status.nodes.get(node.as_str()).and_then(get) {
+                    let labels = labels(flow, node, component);
+                    let _ = writeln!(out, "{name}{{{labels}}} {value}");
                 }
-            }
-        }
-    }
-
-    let name = "lambdaflow_node_concurrency_limit";
-    header(
-        &mut out,
-        name,
-        "gauge",
-        "Calls a node allows in flight now (nodes whose limit adapts to throttling).",
-    );
-    for (flow, _, status, types) in &statuses {
-        for (node, component, _) in types {
-            if let Some(limit) = status
-                .nodes
-                .get(node.as_str())
-                .and_then(|s| s.concurrency_limit)
-            {
-                let _ = writeln!(
-                    out,
-                    "{name}{{flow=\"{}\",node=\"{}\",type=\"{}\"}} {limit}",
-                    escape(flow),
-                    escape(node),
-                    escape(component)
-                );
             }
         }
     }
@@ -137,12 +132,7 @@ pub fn render(state: &Data) -> String {
             if latency.count == 0 && !capabilities.invokes {
                 continue;
             }
-            let labels = format!(
-                "flow=\"{}\",node=\"{}\",type=\"{}\"",
-                escape(flow),
-                escape(node),
-                escape(component)
-            );
+            let labels = labels(flow, node, component);
             for (le, count) in &latency.buckets {
                 let _ = writeln!(out, "{name}_bucket{{{labels},le=\"{le}\"}} {count}");
             }
