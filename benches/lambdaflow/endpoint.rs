@@ -88,22 +88,32 @@ impl Action {
         }
     }
 
-    /// 429 `TooManyRequestsException` with `Retry-After: retry_after` (seconds), as Lambda
-    /// throttles.
-    pub fn throttled_after(retry_after: &str) -> Action {
+    /// 429 `TooManyRequestsException`, at once, as Lambda answers a call beyond a function's
+    /// reserved concurrency (no `Retry-After`: the client's own backoff applies).
+    pub fn throttled() -> Action {
         Action::Answer {
             delay: Duration::ZERO,
             status: 429,
-            headers: vec![
-                ("retry-after".into(), retry_after.to_owned()),
-                (
-                    "x-amzn-errortype".into(),
-                    "TooManyRequestsException".into(),
-                ),
-            ],
+            headers: vec![(
+                "x-amzn-errortype".into(),
+                "TooManyRequestsException".into(),
+            )],
             body: br#"{"message":"Rate Exceeded.","Type":"User","Reason":"ReservedFunctionConcurrentInvocationLimitExceeded"}"#
                 .to_vec(),
         }
+    }
+
+    /// [`Action::throttled`] with `Retry-After: retry_after` (seconds).
+    pub fn throttled_after(retry_after: &str) -> Action {
+        Action::throttled().with_header("retry-after", retry_after)
+    }
+
+    /// This answer with one more header.
+    pub fn with_header(mut self, name: &str, value: &str) -> Action {
+        if let Action::Answer { headers, .. } = &mut self {
+            headers.push((name.to_owned(), value.to_owned()));
+        }
+        self
     }
 
     /// 500 `ServiceException`, as Lambda reports an internal error.

@@ -39,18 +39,7 @@ impl Reserved {
         running.retain(|end| *end > now);
         if running.len() >= ALLOWED {
             self.throttled.fetch_add(1, Ordering::Relaxed);
-            // As Lambda answers a reserved-concurrency throttle: no Retry-After, so the
-            // connector's own backoff applies.
-            return Action::Answer {
-                delay: Duration::ZERO,
-                status: 429,
-                headers: vec![(
-                    "x-amzn-errortype".into(),
-                    "TooManyRequestsException".into(),
-                )],
-                body: br#"{"message":"Rate Exceeded.","Type":"User","Reason":"ReservedFunctionConcurrentInvocationLimitExceeded"}"#
-                    .to_vec(),
-            };
+            return Action::throttled();
         }
         running.push_back(now + HOLD);
         Action::ok("{}").after(HOLD)
