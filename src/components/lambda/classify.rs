@@ -412,11 +412,11 @@ where
 /// A service error's type and retryability: the table's row for its code; else AWS's
 /// throttling and transient codes (`aws_runtime`'s lists) are retryable; else by status.
 fn service_error_type(status: u16, code: &str) -> (ErrorType, bool) {
-    use aws_runtime::retries::classifiers::{THROTTLING_ERRORS, TRANSIENT_ERRORS};
+    use aws_runtime::retries::classifiers::TRANSIENT_ERRORS;
     if let Some(row) = table::row_for_code(code) {
         return (row.error_type, row.retryable);
     }
-    if THROTTLING_ERRORS.contains(&code) || TRANSIENT_ERRORS.contains(&code) {
+    if is_throttling_code(code) || TRANSIENT_ERRORS.contains(&code) {
         return (ErrorType::RequestProcessing, true);
     }
     table::by_status(status)

@@ -532,15 +532,16 @@ impl LambdaConfig {
         }
     }
 
-    /// The driver's concurrency limit this config asks for.
+    /// The driver's concurrency limit this config asks for (the gate keeps it at one call or
+    /// more).
     pub fn limit(&self) -> crate::runtime::driver::Limit {
         use crate::runtime::driver::Limit;
         match &self.concurrency {
             Some(c) if c.mode == ConcurrencyMode::Adaptive => Limit::Adaptive {
-                min: c.min.max(1) as usize,
-                max: c.max.max(1) as usize,
+                min: c.min as usize,
+                max: c.max as usize,
             },
-            _ => Limit::Fixed(self.max_concurrency.max(1) as usize),
+            _ => Limit::Fixed(self.max_concurrency as usize),
         }
     }
 
