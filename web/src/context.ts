@@ -24,16 +24,21 @@ export interface DesignerContextValue {
 
 export type InspectorTab = 'properties' | 'run';
 
-export const DesignerContext = createContext<DesignerContextValue>({
-  components: new Map(),
-  runtime: initialRuntime(),
-  issues: noIssues(),
-  inspect: () => undefined,
-  changed: new Set(),
-  deployed: new Set(),
-  sendDefault: () => undefined,
-  workers: new Map(),
-});
+/** A designer with nothing in it: no components, no run, no issues, nothing changed or deployed. */
+export function emptyDesigner(): DesignerContextValue {
+  return {
+    components: new Map(),
+    runtime: initialRuntime(),
+    issues: noIssues(),
+    inspect: () => undefined,
+    changed: new Set(),
+    deployed: new Set(),
+    sendDefault: () => undefined,
+    workers: new Map(),
+  };
+}
+
+export const DesignerContext = createContext<DesignerContextValue>(emptyDesigner());
 
 export function useDesigner(): DesignerContextValue {
   return useContext(DesignerContext);

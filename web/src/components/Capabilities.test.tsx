@@ -1,17 +1,14 @@
 // The designer decides by a component's capabilities, never by its type's name: components with
 // other names but the same capabilities get the same tabs, buttons and previews.
 import { render, screen } from '@testing-library/react';
-import { ReactFlowProvider } from '@xyflow/react';
 import { describe, expect, it } from 'vitest';
 import type { ComponentDescriptor } from '../api/types';
-import { DesignerContext, type DesignerContextValue } from '../context';
 import { capabilitiesOf, opensOnRunTab, roleOf, runTabLabel } from '../lib/capabilities';
-import { noIssues } from '../lib/issues';
 import { flowNodeToRf } from '../lib/model';
 import { initialRuntime } from '../lib/runtime';
 import { displayDescriptor, feederDescriptor, lambdaDescriptor } from '../test/fixtures';
+import { renderCard } from '../test/renderCard';
 import { Inspector } from './Inspector';
-import { NodeCard } from './NodeCard';
 
 const injector: ComponentDescriptor = { ...feederDescriptor, type: 'injector', title: 'Injector' };
 const logger: ComponentDescriptor = { ...displayDescriptor, type: 'logger', title: 'Logger' };
@@ -65,24 +62,13 @@ describe('the inspector’s run tab', () => {
 
 describe('the card', () => {
   function card(desc: ComponentDescriptor, id: string, config = {}) {
-    const ctx: DesignerContextValue = {
-      components: new Map([[desc.type, desc]]),
-      runtime: { ...initialRuntime(), flowState: 'running', messages: { [id]: { items: [{ body: 'hi there' }], total: 1, cap: 10 } } as never },
-      issues: noIssues(),
-      inspect: () => undefined,
-      changed: new Set(),
-      deployed: new Set([id]),
-      sendDefault: () => undefined,
-      workers: new Map(),
-    };
-    const n = node(id, desc.type, config);
-    const props = { id, data: n.data, selected: false, type: n.type, dragging: false, zIndex: 0, isConnectable: true, positionAbsoluteX: 0, positionAbsoluteY: 0, selectable: true, deletable: true, draggable: true };
-    return render(
-      <ReactFlowProvider>
-        <DesignerContext.Provider value={ctx}>
-          <NodeCard {...(props as unknown as Parameters<typeof NodeCard>[0])} />
-        </DesignerContext.Provider>
-      </ReactFlowProvider>,
+    return renderCard(
+      { id, type: desc.type, name: id, position: { x: 0, y: 0 }, config },
+      {
+        components: new Map([[desc.type, desc]]),
+        runtime: { ...initialRuntime(), flowState: 'running', messages: { [id]: { items: [{ body: 'hi there' }], total: 1, cap: 10 } } as never },
+        deployed: new Set([id]),
+      },
     );
   }
 

@@ -2,19 +2,15 @@
 // document as flow.schema.json says; the workers strip and the cards' "×N workers" badges.
 import { render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { ReactFlowProvider } from '@xyflow/react';
 import { useReducer } from 'react';
 import { describe, expect, it } from 'vitest';
 import type { FlowDocument, WorkerReport } from '../api/types';
-import { DesignerContext, type DesignerContextValue } from '../context';
 import { editorReducer, emptyEditor, toFlowDocument } from '../lib/editor';
-import { noIssues } from '../lib/issues';
-import { flowNodeToRf } from '../lib/model';
 import { initialRuntime } from '../lib/runtime';
 import { demoFlow, lambdaDescriptor } from '../test/fixtures';
 import { EdgeSheet } from './EdgeSheet';
-import { NodeCard } from './NodeCard';
 import { WorkersPanel } from './WorkersPanel';
+import { renderCard } from '../test/renderCard';
 
 /** The route sheet of `route2` (LambdaConnector → Display) over the real editor reducer. */
 function RouteSheetHarness({ onDoc }: { onDoc: (d: FlowDocument) => void }) {
@@ -97,24 +93,9 @@ describe('the workers strip', () => {
 
 describe('the card', () => {
   function card(workerCounts: Map<string, number>, runtime = initialRuntime()) {
-    const ctx: DesignerContextValue = {
-      components: new Map([[lambdaDescriptor.type, lambdaDescriptor]]),
-      runtime,
-      issues: noIssues(),
-      inspect: () => undefined,
-      changed: new Set(),
-      deployed: new Set(),
-      sendDefault: () => undefined,
-      workers: workerCounts,
-    };
-    const n = flowNodeToRf({ id: 'lambda1', type: 'lambda', name: 'LambdaConnector', position: { x: 0, y: 0 }, config: {} });
-    const props = { id: 'lambda1', data: n.data, selected: false, type: n.type, dragging: false, zIndex: 0, isConnectable: true, positionAbsoluteX: 0, positionAbsoluteY: 0, selectable: true, deletable: true, draggable: true };
-    return render(
-      <ReactFlowProvider>
-        <DesignerContext.Provider value={ctx}>
-          <NodeCard {...(props as unknown as Parameters<typeof NodeCard>[0])} />
-        </DesignerContext.Provider>
-      </ReactFlowProvider>,
+    return renderCard(
+      { id: 'lambda1', type: 'lambda', name: 'LambdaConnector', position: { x: 0, y: 0 }, config: {} },
+      { components: new Map([[lambdaDescriptor.type, lambdaDescriptor]]), runtime, workers: workerCounts },
     );
   }
 
