@@ -49,8 +49,8 @@ struct Aimd {
     window: f64,
     /// No throttle yet: grow a slot per success, not per round.
     slow_start: bool,
+    /// The floor (the ceiling is the gate's `max`).
     min: f64,
-    max: f64,
 }
 
 /// A node's call limit and its busy units. The run loop reads input while fewer than the
@@ -84,7 +84,6 @@ impl Gate {
                     window: min as f64,
                     slow_start: true,
                     min: min as f64,
-                    max: max as f64,
                 };
                 (min, max, Some(Mutex::new(aimd)))
             }
@@ -177,7 +176,7 @@ impl Gate {
         match signal {
             Signal::Success => {
                 let step = if a.slow_start { 1.0 } else { 1.0 / a.window };
-                a.window = (a.window + step).min(a.max);
+                a.window = (a.window + step).min(self.max as f64);
             }
             // One decrease per round: calls that started before the last one saw the old limit.
             Signal::Throttled if slot.round == self.round.load(Ordering::Acquire) => {
